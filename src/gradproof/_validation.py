@@ -1,0 +1,152 @@
+"""Input validation shared by every public function of gradproof.
+
+The contract, stated once so each public function can point here:
+
+* Arrays may be given as anything :func:`numpy.asarray` accepts (lists, tuples, arrays).
+* Integer and floating input is computed in float64; float32 is *upcast*, not rejected, because
+  the closed forms are cheap and float64 is what the checkers' tolerances assume.
+* Complex input is accepted for logits (and computed in complex128) so that the complex-step
+  checker in :mod:`gradproof.check` can differentiate the library's own functions. Targets and
+  other data that are never differentiated must be real.
+* Booleans, strings, objects and ``None`` raise :class:`TypeError`; empty arrays, NaN, infinity,
+  wrong ranks, mismatched shapes and negative targets raise :class:`ValueError`. Every message
+  names the argument and says what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["as_array", "as_targets", "check_axis"]
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, np.ndarray):
+        return f"array of dtype {x.dtype}"
+    return type(x).__name__
+
+
+def as_array(
+    x: object,
+    name: str,
+    *,
+    ndim: Sequence[int] | None = None,
+    allow_complex: bool = True,
+) -> np.ndarray:
+    """Return `x` as a finite, non-empty float64 (or complex128) array.
+
+    Parameters
+    ----------
+    x : array_like
+        The value to check.
+    name : str
+        The argument's name, used in error messages.
+    ndim : sequence of int, optional
+        Allowed numbers of dimensions; ``None`` allows any number from 1 up.
+    allow_complex : bool
+        Whether complex input is accepted (it is for logits, not for targets).
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 array, or complex128 when the input was complex.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not numeric (strings, booleans, objects, ``None``) or is complex when
+        `allow_complex` is false.
+    ValueError
+        If `x` is empty, has a disallowed rank, or contains NaN or infinity.
+
+    Examples
+    --------
+    >>> as_array([1, 2, 3], "z")
+    array([1., 2., 3.])
+    >>> as_array([1.0, float("nan")], "z")
+    Traceback (most recent call last):
+    ...
+    ValueError: z must be finite: found NaN or infinity at index (1,)
+    """
+    if x is None or isinstance(x, str | bytes):
+        msg = f"{name} must be a numeric array, got {_describe(x)}"
+        raise TypeError(msg)
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists end up here
+        msg = f"{name} must be a numeric array of uniform shape ({exc})"
+        raise ValueError(msg) from None
+    kind = arr.dtype.kind
+    if kind == "c" and not allow_complex:
+        msg = f"{name} must be real, got {_describe(arr)}"
+        raise TypeError(msg)
+    if kind not in "iufc":
+        msg = f"{name} must be a numeric array, got {_describe(arr)}"
+        raise TypeError(msg)
+    arr = arr.astype(np.complex128 if kind == "c" else np.float64, copy=False)
+    allowed = tuple(ndim) if ndim is not None else None
+    if arr.ndim == 0 or (allowed is not None and arr.ndim not in allowed):
+        want = " or ".join(f"{d}-D" for d in allowed) if allowed else "at least 1-D"
+        msg = f"{name} must be {want}, got shape {arr.shape}"
+        raise ValueError(msg)
+    if arr.size == 0:
+        msg = f"{name} must not be empty, got shape {arr.shape}"
+        raise ValueError(msg)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad = tuple(int(v) for v in np.argwhere(~finite)[0])
+        msg = f"{name} must be finite: found NaN or infinity at index {bad}"
+        raise ValueError(msg)
+    return arr
+
+
+def as_targets(p: object, like: np.ndarray, name: str = "p") -> np.ndarray:
+    """Return targets `p` as a real float64 array shaped like the logits `like`.
+
+    Targets need not sum to one (the general case of the gradient carries the factor
+    ``sum(p)``), but they must be nonnegative: a cross-entropy weight below zero is not a
+    probability mass and usually signals swapped arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_targets([0.5, 0.5], np.zeros(2))
+    array([0.5, 0.5])
+    >>> as_targets([1.0, -0.5], np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    ValueError: p must be nonnegative: found -0.5 at index (1,)
+    """
+    arr = as_array(p, name, allow_complex=False)
+    if arr.shape != like.shape:
+        msg = f"{name} must have the same shape as the logits {like.shape}, got {arr.shape}"
+        raise ValueError(msg)
+    negative = arr < 0
+    if negative.any():
+        bad = tuple(int(v) for v in np.argwhere(negative)[0])
+        msg = f"{name} must be nonnegative: found {arr[bad]} at index {bad}"
+        raise ValueError(msg)
+    return arr
+
+
+def check_axis(axis: object, ndim: int, name: str = "axis") -> int:
+    """Return `axis` as a nonnegative int valid for an array of `ndim` dimensions.
+
+    Examples
+    --------
+    >>> check_axis(-1, 2)
+    1
+    >>> check_axis(2, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: axis must be an integer in [-2, 1], got 2
+    """
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        msg = f"{name} must be an integer, got {type(axis).__name__}"
+        raise TypeError(msg)
+    if not -ndim <= axis < ndim:
+        msg = f"{name} must be an integer in [{-ndim}, {ndim - 1}], got {axis}"
+        raise ValueError(msg)
+    return int(axis) % ndim
