@@ -1,0 +1,42 @@
+"""Shared fixtures: executing a MyST-NB page exactly as the docs build does, without Sphinx."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def run_page(text: str, *, timeout: int = 300) -> None:
+    """Execute every code cell of a MyST-NB page; raise on the first unexpected error.
+
+    Uses MyST-NB's own reader and nbclient, the same pair the build uses, so a cell that fails
+    here fails ``nox -s docs``. Cells tagged ``raises-exception`` may fail, as in the build.
+    """
+    import nbclient  # noqa: PLC0415  (only the page tests need the notebook stack)
+    from myst_nb.core.read import read_myst_markdown_notebook  # noqa: PLC0415
+
+    notebook = read_myst_markdown_notebook(text)
+    client = nbclient.NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": DOCS}}
+    )
+    client.execute()
+
+
+@pytest.fixture
+def execute_page() -> Callable[..., None]:
+    """Return :func:`run_page`, which raises ``nbclient.exceptions.CellExecutionError``."""
+    return run_page
+
+
+@pytest.fixture
+def page_text() -> Callable[[str], str]:
+    """Return a reader for a page's source, by path relative to ``docs/``."""
+
+    def read(relative: str) -> str:
+        return (DOCS / relative).read_text(encoding="utf-8")
+
+    return read
