@@ -1,0 +1,1140 @@
+r"""Symbolic step verification: every equals sign in a derivation is checked.
+
+A :class:`Derivation` is a chain of claimed equalities ``lhs = step_1 = step_2 = ...``, each
+written once as a generic sympy expression (symbolic dimension ``n``, index symbols ``i, j, k``,
+``Sum``, unevaluated ``Derivative``, ``KroneckerDelta``).  :meth:`Derivation.verify` checks each
+step against the previous one for every concrete dimension in ``ns`` and every assignment of the
+free indices: first exactly (rational-function cancellation after replacing each :math:`e^{z_k}`
+by a positive symbol), else by 50-digit evaluation at seeded random points.  The LaTeX a page
+shows is printed from the same expressions, so the displayed equation is the checked one.
+
+Vocabulary (all exported)
+-------------------------
+``n``, ``D``
+    Dimensions: number of classes, and input size of the linear layer.
+``i, j, k, m``
+    Indices over ``1..n``; ``d`` is an index over ``1..D``.
+``z, p, g, x, W``
+    ``IndexedBase`` objects: logits, targets, upstream gradient ``∂L/∂q`` (vector-Jacobian page),
+    layer input, weights ``W[k, d]``.
+``q(a)``
+    Softmax entry; prints as :math:`q_a`, checked as :math:`e^{z_a} / \sum_k e^{z_k}`.
+``s(a)``
+    :math:`s_a = g_a q_a` (the vector-Jacobian page).
+``J``, ``L``
+    Cross-entropy :math:`-\sum_j p_j \log q_j`; and a loss with :math:`\partial L/\partial q = g`
+    (checked as :math:`\sum_j g_j q_j`: a vector-Jacobian product depends on ``L`` only through
+    ``g``, so this stand-in is exact for every ``L``).
+``sum_ne(f, k, i)``, ``sum_eq(f, k, i)``
+    :math:`\sum_{k \ne i} f` and :math:`\sum_{k = i} f`.
+
+Examples
+--------
+>>> from sympy import Derivative, Eq, Sum
+>>> from gradproof.derive import Derivation, Step, J, i, k, n, p, q, z
+>>> d = Derivation(
+...     Derivative(J, z[i]),
+...     [Step(Sum(p[k], (k, 1, n)) * q(i) - p[i], "chain rule"),
+...      Step(q(i) - p[i], "targets sum to 1")],
+...     assume=Eq(Sum(p[k], (k, 1, n)), 1))
+>>> d.verify().ok
+True
+>>> print(d)  # doctest: +NORMALIZE_WHITESPACE
+d(J)/d(z[i])
+  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   [exact]  chain rule
+  = q[i] - p[i]   [exact]  targets sum to 1
+checked exactly for n = 2, 3, 4, 5 at every i, assuming Sum(p[k], (k, 1, n)) = 1
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+__all__ = [
+    "D",
+    "Derivation",
+    "DerivationReport",
+    "J",
+    "L",
+    "Step",
+    "StepResult",
+    "W",
+    "cross_entropy_expr",
+    "d",
+    "evaluate",
+    "g",
+    "i",
+    "j",
+    "k",
+    "latex",
+    "m",
+    "n",
+    "p",
+    "q",
+    "s",
+    "softmax_expr",
+    "sum_eq",
+    "sum_ne",
+    "x",
+    "z",
+]
+
+#: Decimal digits for the numeric fallback; a wrong identity differs at O(1) relative size.
+DPS = 50
+#: Relative tolerance of the numeric fallback: |a - b| <= RTOL * max(1, |a|, |b|).
+RTOL = 1e-30
+
+n, D = sp.symbols("n D", integer=True, positive=True)
+_N = n  # parameters called n (the concrete size) shadow the symbol inside functions
+i, j, k, m, d = sp.symbols("i j k m d", integer=True, positive=True)
+z, p, g, x, W = (sp.IndexedBase(name) for name in ("z", "p", "g", "x", "W"))
+
+# Index symbols range over 1..n unless listed here.
+_INDEX_DIM: dict[sp.Symbol, sp.Symbol] = {d: D}
+_DIMS = (n, D)
+
+# How random points are drawn per base (name -> sampler(rng)); anything else is N(0, 1).
+_SAMPLERS: dict[str, Callable[[np.random.Generator], float]] = {
+    "z": lambda rng: rng.uniform(-3.0, 3.0),
+    "p": lambda rng: rng.uniform(0.0, 1.0),
+}
+_OTHER_SYMBOL_RANGE = (0.5, 2.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Display objects: print as a short name, expand to their definition for checking.
+# --------------------------------------------------------------------------------------------
+
+
+class _Display(sp.Function):
+    """A named quantity that prints as ``name_{args}`` and is checked through its definition."""
+
+    _gp_tex = "?"
+
+    @classmethod
+    def eval(cls, *_args: sp.Basic) -> None:
+        return None  # never auto-evaluate: the name is what the reader sees
+
+    def definition(self) -> sp.Expr:
+        """The expression this name stands for (symbolic ``n``)."""
+        raise NotImplementedError
+
+
+def _define(name: str, body: Callable[..., sp.Expr], nargs: int, tex: str | None = None) -> type:
+    def definition(self: _Display) -> sp.Expr:
+        return body(*self.args)
+
+    return type(
+        name,
+        (_Display,),
+        {"nargs": nargs, "_gp_tex": tex or name, "definition": definition, "__module__": __name__},
+    )
+
+
+def softmax_expr(a: sp.Expr) -> sp.Expr:
+    r"""The softmax entry :math:`e^{z_a} / \sum_{k=1}^{n} e^{z_k}` written out.
+
+    >>> print(softmax_expr(i))
+    exp(z[i])/Sum(exp(z[k]), (k, 1, n))
+    """
+    kk = k if a != k else m
+    return sp.exp(z[a]) / sp.Sum(sp.exp(z[kk]), (kk, 1, n))
+
+
+def cross_entropy_expr() -> sp.Expr:
+    r"""The loss :math:`J = -\sum_{j=1}^{n} p_j \log q_j` written out (``q`` kept as a name).
+
+    >>> print(latex(cross_entropy_expr()))
+    - \sum_{j=1}^{n} p_{j} \log q_{j}
+    """
+    return -sp.Sum(p[j] * sp.log(q(j)), (j, 1, n))
+
+
+q = _define("q", softmax_expr, 1)
+s = _define("s", lambda a: g[a] * q(a), 1)
+J = _define("J", cross_entropy_expr, 0)()
+L = _define("L", lambda: sp.Sum(g[j] * q(j), (j, 1, n)), 0)()
+
+
+class _SumWhere(sp.Sum):
+    """A sum over ``k`` restricted by a Kronecker factor, printed as its restriction."""
+
+    _gp_relation = ""
+
+
+class _SumNe(_SumWhere):
+    _gp_relation = r"\ne"
+
+
+class _SumEq(_SumWhere):
+    _gp_relation = "="
+
+
+def _index_dim(idx: sp.Symbol) -> sp.Symbol:
+    return _INDEX_DIM.get(idx, n)
+
+
+def sum_ne(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
+    r"""The sum of ``f`` over ``idx`` with ``idx != other``, printed as :math:`\sum_{k \ne i}`.
+
+    It is the full sum times :math:`1 - \delta_{k i}`, so checking needs no special case.
+
+    >>> latex(sum_ne(p[k], k, i))
+    '\\sum_{k \\ne i} p_{k}'
+    """
+    _require_index(idx, "idx")
+    return _SumNe(f * (1 - sp.KroneckerDelta(idx, other)), (idx, 1, _index_dim(idx)))
+
+
+def sum_eq(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
+    r"""The single term ``idx = other`` of a sum, printed as :math:`\sum_{k = i}` (seed 002).
+
+    >>> latex(sum_eq(p[k], k, i))
+    '\\sum_{k = i} p_{k}'
+    """
+    _require_index(idx, "idx")
+    return _SumEq(f * sp.KroneckerDelta(idx, other), (idx, 1, _index_dim(idx)))
+
+
+def _require_index(idx: object, name: str) -> None:
+    if not (isinstance(idx, sp.Symbol) and idx.is_integer):
+        msg = f"{name} must be an integer sympy Symbol such as i, j, k; got {idx!r}"
+        raise TypeError(msg)
+
+
+# --------------------------------------------------------------------------------------------
+# Printing
+# --------------------------------------------------------------------------------------------
+
+
+def _split_restriction(expr: _SumWhere) -> tuple[sp.Expr, sp.Expr]:
+    """Return (summand without the Kronecker factor, the other index)."""
+    idx = expr.limits[0][0]
+    body = expr.function
+    for factor in sp.Mul.make_args(body):
+        delta = factor if isinstance(factor, sp.KroneckerDelta) else -(factor - 1)
+        if isinstance(delta, sp.KroneckerDelta) and idx in delta.args:
+            other = delta.args[1] if delta.args[0] == idx else delta.args[0]
+            return sp.Mul(*[f for f in sp.Mul.make_args(body) if f is not factor]), other
+    return body, sp.nan  # pragma: no cover - only reachable by hand-built objects
+
+
+def _factor_rank(f: sp.Basic) -> int:
+    if f.is_Number:
+        return 0
+    if isinstance(f, sp.Sum):
+        return 1  # "(sum_j p_j) q_i", as the site writes (Σp) q
+    if isinstance(f, sp.Symbol | sp.Indexed | _Display):
+        return 2
+    if isinstance(f, sp.KroneckerDelta):
+        return 3
+    if isinstance(f, sp.Pow) and f.exp.is_negative:
+        return 6
+    if isinstance(f, sp.Derivative):
+        return 5
+    return 4
+
+
+class _Latex(LatexPrinter):
+    """z_{i} not {z}_{i}; q_{i}; partial derivatives; sums restricted as written."""
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        sub = " ".join(self._print(a) for a in expr.indices)
+        return f"{self._print(expr.base.label)}_{{{sub}}}"
+
+    def _print__Display(self, expr: _Display) -> str:
+        if not expr.args:
+            return expr._gp_tex
+        sub = " ".join(self._print(a) for a in expr.args)
+        return f"{expr._gp_tex}_{{{sub}}}"
+
+    def _print_Function(self, expr: sp.Basic, exp: str | None = None) -> str:
+        if isinstance(expr, _Display):
+            out = self._print__Display(expr)
+            return f"{out}^{{{exp}}}" if exp else out
+        return super()._print_Function(expr, exp)
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
+        out = rf"\delta_{{{self._print(expr.args[0])} {self._print(expr.args[1])}}}"
+        return f"{out}^{{{exp}}}" if exp else out
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        den = " ".join(
+            rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "")
+            for v, c in expr.variable_count
+        )
+        order = sum(c for _, c in expr.variable_count)
+        top = r"\partial" + (f"^{{{order}}}" if order != 1 else "")
+        inner = expr.expr
+        if isinstance(inner, sp.Symbol | sp.Indexed | _Display) or (
+            isinstance(inner, sp.log) and isinstance(inner.args[0], sp.Indexed | _Display)
+        ):
+            return rf"\frac{{{top} {self._print(inner)}}}{{{den}}}"
+        return rf"\frac{{{top}}}{{{den}}} \left({self._print(inner)}\right)"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        if isinstance(expr, _SumWhere):
+            body, other = _split_restriction(expr)
+            idx = self._print(expr.limits[0][0])
+            head = rf"\sum_{{{idx} {expr._gp_relation} {self._print(other)}}}"
+            return f"{head} {self._print_summand(body)}"
+        return super()._print_Sum(expr)
+
+    def _print_summand(self, body: sp.Expr) -> str:
+        if isinstance(body, sp.Add):
+            return rf"\left({self._print(body)}\right)"
+        return self._print(body)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        factors = sorted(sp.Mul.make_args(expr), key=_factor_rank)
+        if any(isinstance(f, sp.Pow) and f.exp.is_negative for f in factors):
+            return super()._print_Mul(expr)
+        coeff, rest = (factors[0], factors[1:]) if factors[0].is_Number else (sp.S.One, factors)
+        parts = [
+            rf"\left({self._print(f)}\right)"
+            if isinstance(f, sp.Add) or (isinstance(f, sp.Sum) and f is not rest[-1])
+            else self._print(f)
+            for f in rest
+        ]
+        body = " ".join(parts)
+        if coeff == -1:
+            return f"- {body}"
+        if coeff == 1:
+            return body
+        return f"{self._print(coeff)} {body}"
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        terms = list(self._as_ordered_terms(expr, order=order))
+        # Positive terms first, so "q_i - p_i" is not printed as "- p_i + q_i".
+        terms = [t for t in terms if not _negative(t)] + [t for t in terms if _negative(t)]
+        out = ""
+        for term in terms:
+            shown = -term if _negative(term) else term
+            if _negative(term):
+                out += " - " if out else "- "
+            elif out:
+                out += " + "
+            text = self._print(shown)
+            out += rf"\left({text}\right)" if self._needs_add_brackets(shown) else text
+        return out
+
+    def _print_log(self, expr: sp.log, exp: str | None = None) -> str:
+        arg = expr.args[0]
+        simple = isinstance(arg, sp.Symbol | sp.Indexed | _Display)
+        inner = self._print(arg) if simple else rf"\left({self._print(arg)}\right)"
+        head = r"\log" + (f"^{{{exp}}}" if exp else "")
+        return f"{head} {inner}"
+
+
+def _negative(term: sp.Expr) -> bool:
+    return term.could_extract_minus_sign()
+
+
+def latex(expr: sp.Expr) -> str:
+    r"""LaTeX of ``expr`` in the site's notation (``z_{i}``, ``q_{i}``, ``\sum_{k=1}^{n}``).
+
+    >>> latex(softmax_expr(i))
+    '\\frac{e^{z_{i}}}{\\sum_{k=1}^{n} e^{z_{k}}}'
+    >>> latex(sp.Derivative(J, z[i]))
+    '\\frac{\\partial J}{\\partial z_{i}}'
+    """
+    return _Latex().doprint(expr)
+
+
+class _Str(StrPrinter):
+    def _print__Display(self, expr: _Display) -> str:
+        if not expr.args:
+            return expr._gp_tex
+        return f"{expr._gp_tex}[{', '.join(self._print(a) for a in expr.args)}]"
+
+    def _print_Function(self, expr: sp.Basic) -> str:
+        if isinstance(expr, _Display):
+            return self._print__Display(expr)
+        return super()._print_Function(expr)
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        den = "".join(f"d({self._print(v)})" for v, c in expr.variable_count for _ in range(c))
+        return f"d({self._print(expr.expr)})/{den}"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        if isinstance(expr, _SumWhere):
+            body, other = _split_restriction(expr)
+            rel = "!=" if isinstance(expr, _SumNe) else "=="
+            idx = self._print(expr.limits[0][0])
+            return f"Sum_{{{idx}{rel}{self._print(other)}}}({self._print(body)})"
+        return super()._print_Sum(expr)
+
+
+def _sstr(expr: sp.Basic) -> str:
+    return _Str().doprint(expr)
+
+
+# --------------------------------------------------------------------------------------------
+# Concretisation: symbolic n -> concrete n, free indices -> numbers, sums and derivatives done.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Env:
+    """One concrete setting: dimension values and free-index values."""
+
+    dims: tuple[tuple[sp.Symbol, int], ...]
+    free: tuple[tuple[sp.Symbol, int], ...]
+
+    def subs(self) -> dict[sp.Symbol, sp.Integer]:
+        return {s_: sp.Integer(v) for s_, v in (*self.dims, *self.free)}
+
+    def describe(self) -> str:
+        return ", ".join(f"{s_} = {v}" for s_, v in (*self.dims, *self.free))
+
+
+def _leaf(base: sp.IndexedBase, idx: tuple[int, ...]) -> sp.Symbol:
+    name = f"{base.label}_{'_'.join(str(c) for c in idx)}"
+    return sp.Symbol(name, real=True)
+
+
+class _Concretizer:
+    """Turns a generic expression into a plain expression in leaf symbols z_1, p_2, ...
+
+    Index values live in an explicit environment, so a sum's bound index shadows a free index of
+    the same name (seed 001 writes ``(sum_i p_i y_i) - y_i``) and derivative variables such as
+    ``z[i]`` inside a sum get the right value; sympy's ``subs`` does neither reliably.
+    """
+
+    def __init__(self, dims: Mapping[sp.Symbol, int], linear_layer: bool) -> None:
+        self.dims = {s_: sp.Integer(v) for s_, v in dims.items()}
+        self.linear_layer = linear_layer
+        self.leaves: dict[sp.Symbol, tuple[str, tuple[int, ...]]] = {}
+
+    def __call__(self, expr: sp.Expr, free: Mapping[sp.Symbol, int] | None = None) -> sp.Expr:
+        env = dict(self.dims) | {s_: sp.Integer(v) for s_, v in (free or {}).items()}
+        out = self._conc(expr, env)
+        if self.linear_layer:
+            out = out.xreplace(self._logit_map(out))
+        return out
+
+    def _logit_map(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Expr]:
+        return {
+            leaf: self._logit(self.leaves[leaf][1][0])
+            for leaf in expr.free_symbols
+            if leaf in self.leaves and self.leaves[leaf][0] == "z"
+        }
+
+    def _logit(self, c: int) -> sp.Expr:
+        n_in = int(self.dims[D])
+        return sp.Add(*[self._leaf(W, (c, dd)) * self._leaf(x, (dd,)) for dd in range(1, n_in + 1)])
+
+    def _leaf(self, base: sp.IndexedBase, idx: tuple[int, ...]) -> sp.Symbol:
+        leaf = _leaf(base, idx)
+        self.leaves[leaf] = (str(base.label), idx)
+        return leaf
+
+    def _conc(self, e: sp.Basic, env: dict[sp.Symbol, sp.Integer]) -> sp.Basic:
+        if isinstance(e, sp.Sum):
+            return self._sum(e, env)
+        if isinstance(e, _Display):
+            return self._conc(e.definition(), env)
+        if isinstance(e, sp.Derivative):
+            return self._derivative(e, env)
+        if isinstance(e, sp.Indexed):
+            return self._indexed(e, env)
+        if isinstance(e, sp.Symbol) and e.is_integer:
+            if e not in env:
+                msg = f"index {e} has no value: give it a range with Sum(..., ({e}, 1, n))"
+                raise ValueError(msg)
+            return env[e]
+        if not e.args:
+            return e
+        if isinstance(e, sp.Lambda | sp.Product | sp.Integral):
+            msg = f"{type(e).__name__} is not supported in a derivation; use Sum and Derivative"
+            raise TypeError(msg)
+        return e.func(*[self._conc(a, env) for a in e.args])
+
+    def _sum(self, e: sp.Sum, env: dict[sp.Symbol, sp.Integer]) -> sp.Expr:
+        (idx, lo, hi), rest = e.limits[0], e.limits[1:]
+        lo_c, hi_c = self._conc(lo, env), self._conc(hi, env)
+        if not (lo_c.is_Integer and hi_c.is_Integer):
+            msg = f"sum limits {lo}..{hi} for {idx} are not concrete; use n, D or numbers"
+            raise ValueError(msg)
+        inner = sp.Sum(e.function, *rest) if rest else e.function
+        return sp.Add(
+            *[
+                self._conc(inner, env | {idx: sp.Integer(c)})
+                for c in range(int(lo_c), int(hi_c) + 1)
+            ]
+        )
+
+    def _indexed(self, e: sp.Indexed, env: dict[sp.Symbol, sp.Integer]) -> sp.Symbol:
+        idx = []
+        for a in e.indices:
+            c = self._conc(a, env)
+            if not c.is_Integer:
+                msg = f"index {a} of {e} is not an integer once indices have values"
+                raise ValueError(msg)
+            idx.append(int(c))
+        self._check_range(e, idx)
+        return self._leaf(e.base, tuple(idx))
+
+    def _check_range(self, e: sp.Indexed, idx: list[int]) -> None:
+        label = str(e.base.label)
+        his = {"x": [self.dims.get(D)], "W": [self.dims[n], self.dims.get(D)]}
+        for c, h in zip(idx, his.get(label, [self.dims[n]]), strict=False):
+            if h is not None and not 1 <= c <= int(h):
+                msg = f"{e} is outside 1..{h}"
+                raise ValueError(msg)
+
+    def _derivative(self, e: sp.Derivative, env: dict[sp.Symbol, sp.Integer]) -> sp.Expr:
+        out = self._conc(e.expr, env)
+        for var, count in e.variable_count:
+            leaf = self._conc(var, env)
+            if not isinstance(leaf, sp.Symbol):
+                msg = f"can only differentiate with respect to an entry like z[i]; got {var}"
+                raise TypeError(msg)
+            for _ in range(int(count)):
+                out = self._diff(out, leaf)
+        return out
+
+    def _diff(self, expr: sp.Expr, leaf: sp.Symbol) -> sp.Expr:
+        direct = sp.diff(expr, leaf)
+        if not self.linear_layer or self.leaves[leaf][0] not in ("W", "x"):
+            return direct
+        # z_c stays a symbol until the end, so derivatives in W or x go through the chain rule.
+        zs = [s_ for s_ in expr.free_symbols if s_ in self.leaves and self.leaves[s_][0] == "z"]
+        return direct + sp.Add(
+            *[sp.diff(expr, zc) * sp.diff(self._logit(self.leaves[zc][1][0]), leaf) for zc in zs]
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison of two concrete expressions
+# --------------------------------------------------------------------------------------------
+
+
+def _name_exponentials(e: sp.Expr) -> sp.Expr:
+    """Replace exp(c1*m1 + c2*m2 + ...) by E1**c1 * E2**c2 ..., one positive symbol per monomial.
+
+    Rational powers of one symbol per monomial let cancellation see exp(2 z) = exp(z)**2 and
+    exp(-z) = 1/exp(z); other exponents keep their exp as an opaque generator.
+    """
+    names: dict[sp.Expr, sp.Symbol] = {}
+
+    def rename(ex: sp.exp) -> sp.Expr:
+        out = []
+        for term in sp.Add.make_args(sp.expand(ex.args[0])):
+            coeff, mono = term.as_coeff_Mul()
+            if not coeff.is_Rational or mono == 1:
+                out.append(sp.exp(term))
+                continue
+            if mono not in names:
+                names[mono] = sp.Symbol(f"_E{len(names)}", positive=True)
+            out.append(names[mono] ** coeff)
+        return sp.Mul(*out)
+
+    return e.replace(lambda a: isinstance(a, sp.exp), rename)
+
+
+def _exact_zero(diff: sp.Expr) -> bool:
+    """Bounded exact test: expand logs, name each exponential, cancel as a rational function.
+
+    Sound: if the result is 0 with exponentials and logarithms treated as independent symbols,
+    the difference is 0 for all values. A False answer proves nothing (numeric check follows).
+    """
+    if diff == 0:
+        return True
+    e = _name_exponentials(sp.expand_log(diff, force=True))
+    try:
+        return sp.cancel(sp.together(e)) == 0
+    except sp.PolynomialError:
+        return False
+
+
+@dataclass
+class _Point:
+    values: dict[sp.Symbol, mpmath.mpf]
+
+
+@dataclass
+class StepResult:
+    """Outcome of one step, compared with the line before it.
+
+    Attributes
+    ----------
+    status : str
+        ``"proved for all n"`` (identical after expanding names, no dimension needed),
+        ``"exact"`` (zero difference by cancellation in every setting), ``"numeric"`` (some
+        setting needed the 50-digit evaluation), or ``"false"``.
+    exact_settings, numeric_settings : int
+        How many (dimension, index) settings were settled each way.
+    equals_lhs : bool
+        Whether this line equals the left-hand side (at the points checked).
+    """
+
+    number: int
+    status: str
+    exact_settings: int = 0
+    numeric_settings: int = 0
+    equals_lhs: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "false"
+
+
+@dataclass
+class DerivationReport:
+    """What :meth:`Derivation.verify` found.
+
+    ``first_false`` is the 1-based number of the first step that differs from the line before
+    it; ``counterexample`` holds the setting (``n``, index values) and the point (values per
+    base) where it differs, ``lhs_value``/``rhs_value`` the previous line's and this line's value
+    there.
+    """
+
+    ok: bool
+    steps: list[StepResult]
+    first_false: int | None
+    counterexample: dict[str, Any] | None
+    lhs_value: float | None
+    rhs_value: float | None
+    ns: tuple[int, ...]
+    Ds: tuple[int, ...]
+    free: tuple[str, ...]
+    n_points: int
+    seed: int
+    elapsed: float
+    summary: str = field(default="")
+
+    def assert_verified(self) -> None:
+        """Raise AssertionError naming the first false step and its counterexample."""
+        if self.first_false is not None:
+            raise AssertionError(self.summary)
+
+    def assert_first_false(self, number: int) -> None:
+        """Raise AssertionError unless step ``number`` (1-based) is the first false step."""
+        if self.first_false == number:
+            return
+        if self.first_false is None:
+            msg = f"expected step {number} to be false, but every step verified: {self.summary}"
+        else:
+            msg = f"expected step {number} to be the first false step; {self.summary}"
+        raise AssertionError(msg)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One claimed equality: ``expr`` equals the line before it, for the reason ``why``."""
+
+    expr: sp.Expr
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.expr, sp.Basic):
+            msg = f"Step expr must be a sympy expression; got {type(self.expr).__name__}"
+            raise TypeError(msg)
+        if not isinstance(self.why, str):
+            msg = f"Step why must be a str; got {type(self.why).__name__}"
+            raise TypeError(msg)
+
+
+def _free_indices(exprs: Iterable[sp.Expr]) -> tuple[sp.Symbol, ...]:
+    found: set[sp.Symbol] = set()
+    for e in exprs:
+        found |= {
+            s_
+            for s_ in e.free_symbols
+            if isinstance(s_, sp.Symbol) and s_.is_integer and s_ not in _DIMS
+        }
+    return tuple(sorted(found, key=lambda s_: s_.name))
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+class Derivation:
+    r"""A chain ``lhs = step_1 = step_2 = ...`` that checks and renders itself.
+
+    Parameters
+    ----------
+    lhs : sympy expression
+        The starting expression, e.g. ``Derivative(J, z[i])``.
+    steps : sequence of Step (or bare sympy expressions)
+        The claimed equal expressions, in order.
+    title : str
+        Optional heading for the rendered block.
+    ns : sequence of int
+        Concrete dimensions ``n`` to check (default 2, 3, 4, 5).
+    Ds : sequence of int
+        Concrete input sizes ``D`` (used only when ``D`` or ``d`` appears or ``linear_layer``).
+    n_points : int
+        Random points per setting for the numeric fallback and for counterexamples.
+    seed : int
+        Seed of the points.
+    where : sympy relation or sequence of them
+        Restricts the free indices, e.g. ``Ne(i, j)`` for an off-diagonal entry; settings that
+        violate it are skipped.
+    assume : sympy Eq or sequence of Eq
+        Conditions the steps may use, e.g. ``Eq(Sum(p[k], (k, 1, n)), 1)``. In each concrete
+        setting each condition is solved for its last leaf (``p_n`` here), which is then
+        replaced everywhere, so points always satisfy it.
+    linear_layer : bool
+        Logits of a linear layer: ``z_k = sum_d W[k, d] x[d]``. Derivatives in ``W`` and ``x``
+        then pass through ``z`` by the chain rule.
+    """
+
+    def __init__(
+        self,
+        lhs: sp.Expr,
+        steps: Sequence[Step | sp.Expr],
+        *,
+        title: str = "",
+        ns: Sequence[int] = (2, 3, 4, 5),
+        Ds: Sequence[int] = (2, 3),
+        n_points: int = 3,
+        seed: int = 0,
+        assume: sp.Eq | Sequence[sp.Eq] = (),
+        where: sp.Basic | Sequence[sp.Basic] = (),
+        linear_layer: bool = False,
+    ) -> None:
+        if not isinstance(lhs, sp.Basic):
+            msg = f"lhs must be a sympy expression; got {type(lhs).__name__}"
+            raise TypeError(msg)
+        if isinstance(steps, Step | sp.Basic) or not len(steps):
+            msg = "steps must be a non-empty list of Step objects or sympy expressions"
+            raise ValueError(msg)
+        self.lhs = lhs
+        self.steps = [st if isinstance(st, Step) else Step(st) for st in steps]
+        self.title = title
+        self.ns = _positive_ints(ns, "ns")
+        self.Ds = _positive_ints(Ds, "Ds")
+        if not isinstance(n_points, int) or n_points < 1:
+            msg = f"n_points must be a positive int; got {n_points!r}"
+            raise ValueError(msg)
+        self.n_points = n_points
+        self.seed = seed
+        assume_list = [assume] if isinstance(assume, sp.Basic) else list(assume)
+        for a in assume_list:
+            if not isinstance(a, sp.Equality):
+                msg = (
+                    f"assume must be sympy Eq objects, e.g. Eq(Sum(p[k], (k, 1, n)), 1); got {a!r}"
+                )
+                raise TypeError(msg)
+        self.assume = tuple(assume_list)
+        where_list = [where] if isinstance(where, sp.Basic) else list(where)
+        for w in where_list:
+            if not isinstance(w, sp.Rel):
+                msg = f"where must be sympy relations between indices, e.g. Ne(i, j); got {w!r}"
+                raise TypeError(msg)
+        self.where = tuple(where_list)
+        self.linear_layer = linear_layer
+        self.exprs = [lhs, *(st.expr for st in self.steps)]
+        self.free = _free_indices(self.exprs)
+        self._report: DerivationReport | None = None
+
+    # ---- settings -------------------------------------------------------------------------
+
+    @cached_property
+    def _uses_D(self) -> bool:
+        return self.linear_layer or any(e.has(D) or e.has(d) or e.has(x) for e in self.exprs)
+
+    def _settings(self) -> Iterable[tuple[dict[sp.Symbol, int], _Env]]:
+        Ds = self.Ds if self._uses_D else (None,)
+        for nn, DD in itertools.product(self.ns, Ds):
+            dims = {n: nn} if DD is None else {n: nn, D: DD}
+            ranges = [range(1, dims.get(_index_dim(f), nn) + 1) for f in self.free]
+            for values in itertools.product(*ranges):
+                assign = {f: sp.Integer(v) for f, v in zip(self.free, values, strict=True)}
+                if not all(bool(w.xreplace(assign)) for w in self.where):
+                    continue
+                yield dims, _Env(tuple(dims.items()), tuple(zip(self.free, values, strict=True)))
+
+    # ---- per-setting machinery -------------------------------------------------------------
+
+    def _concrete(self, dims: dict[sp.Symbol, int], env: _Env) -> tuple[list[sp.Expr], _Conc]:
+        conc = _Concretizer(dims, self.linear_layer)
+        free = dict(env.free)
+        exprs = [conc(e, free) for e in self.exprs]
+        fixes = self._assumption_map(conc, dims)
+        if fixes:
+            exprs = [e.xreplace(fixes) for e in exprs]
+        return exprs, _Conc(conc, fixes)
+
+    def _assumption_map(
+        self, conc: _Concretizer, dims: dict[sp.Symbol, int]
+    ) -> dict[sp.Symbol, sp.Expr]:
+        fixes: dict[sp.Symbol, sp.Expr] = {}
+        for eq in self.assume:
+            rel = conc(eq.lhs - eq.rhs).xreplace(fixes)
+            leaves = sorted(
+                (s_ for s_ in rel.free_symbols if s_ in conc.leaves),
+                key=lambda s_: conc.leaves[s_][1],
+            )
+            solved = None
+            for leaf in reversed(leaves):
+                sol = sp.solve(rel, leaf, dict=True)
+                if len(sol) == 1:
+                    solved = (leaf, sol[0][leaf])
+                    break
+            if solved is None:
+                msg = f"cannot use assumption {eq} at {dims}: it is not solvable for one entry"
+                raise ValueError(msg)
+            fixes = {a: b.xreplace({solved[0]: solved[1]}) for a, b in fixes.items()}
+            fixes[solved[0]] = solved[1]
+        return fixes
+
+    def _points(self, dims: dict[sp.Symbol, int], leaves: Iterable[sp.Symbol]) -> list[_Point]:
+        key = "/".join(f"{s_}={v}" for s_, v in dims.items())
+        points = []
+        for t in range(self.n_points):
+            values = {}
+            for leaf in sorted(leaves, key=lambda s_: s_.name):
+                salt = zlib.crc32(f"{self.seed}|{key}|{t}|{leaf.name}".encode())
+                rng = np.random.default_rng([self.seed, salt])
+                base = leaf.name.split("_")[0]
+                if base in _SAMPLERS or "_" in leaf.name:
+                    raw = _SAMPLERS.get(base, lambda r: r.normal())(rng)
+                else:
+                    raw = rng.uniform(*_OTHER_SYMBOL_RANGE)
+                # Two decimals keep counterexamples readable; they are exact rationals.
+                values[leaf] = mpmath.mpf(f"{raw:.2f}")
+            points.append(_Point(values))
+        return points
+
+    # ---- verification ----------------------------------------------------------------------
+
+    def verify(self) -> DerivationReport:
+        """Check every step against the line before it (cached; see the class docstring)."""
+        if self._report is None:
+            self._report = self._verify()
+        return self._report
+
+    def _structural(self, a: sp.Expr, b: sp.Expr) -> bool:
+        expanded = [_expand_names(e) for e in (a, b)]
+        if self.assume:
+            return False  # the assumption might be what makes them equal; check concretely
+        try:
+            return sp.expand(expanded[0] - expanded[1]) == 0
+        except (TypeError, ValueError):
+            return False
+
+    def _verify(self) -> DerivationReport:
+        start = time.perf_counter()
+        nsteps = len(self.steps)
+        results = [StepResult(number=t + 1, status="exact") for t in range(nsteps)]
+        proved = [self._structural(self.exprs[t], self.exprs[t + 1]) for t in range(nsteps)]
+        for t in range(nsteps):
+            if proved[t]:
+                results[t].status = "proved for all n"
+        first: tuple[int, dict[str, Any], float, float] | None = None
+        for dims, env in self._settings():
+            exprs, conc = self._concrete(dims, env)
+            leaves = set().union(*(e.free_symbols for e in exprs))
+            points: list[_Point] | None = None
+            for t in range(nsteps):
+                res = results[t]
+                if proved[t] or res.status == "false":
+                    continue
+                a, b = exprs[t], exprs[t + 1]
+                if _exact_zero(a - b):
+                    res.exact_settings += 1
+                    continue
+                points = points or self._points(dims, leaves | set(conc.fixes))
+                bad = _numeric_mismatch(a, b, points, conc.fixes)
+                if bad is None:
+                    res.numeric_settings += 1
+                    res.status = "numeric"
+                    continue
+                res.status = "false"
+                point, va, vb = bad
+                if first is None or t < first[0]:
+                    cx = {"setting": dict(env.dims + env.free), "point": _by_base(point, conc)}
+                    first = (t, cx, va, vb)
+        self._mark_lhs_mismatch(results, first)
+        elapsed = time.perf_counter() - start
+        first_false = None if first is None else first[0] + 1
+        report = DerivationReport(
+            ok=first is None,
+            steps=results,
+            first_false=first_false,
+            counterexample=None if first is None else first[1],
+            lhs_value=None if first is None else first[2],
+            rhs_value=None if first is None else first[3],
+            ns=self.ns,
+            Ds=self.Ds if self._uses_D else (),
+            free=tuple(f.name for f in self.free),
+            n_points=self.n_points,
+            seed=self.seed,
+            elapsed=elapsed,
+        )
+        report.summary = self._summary(report)
+        return report
+
+    def _mark_lhs_mismatch(
+        self, results: list[StepResult], first: tuple[int, dict[str, Any], float, float] | None
+    ) -> None:
+        """After a false step, later lines may follow from it and still differ from the lhs."""
+        if first is None:
+            return
+        setting = first[1]["setting"]
+        dims = {s_: setting[s_] for s_ in _DIMS if s_ in setting}
+        env = _Env(tuple(dims.items()), tuple((f, setting[f]) for f in self.free if f in setting))
+        exprs, conc = self._concrete(dims, env)
+        leaves = set().union(*(e.free_symbols for e in exprs)) | set(conc.fixes)
+        points = self._points(dims, leaves)
+        for t in range(first[0], len(results)):
+            mism = _numeric_mismatch(exprs[0], exprs[t + 1], points, conc.fixes)
+            results[t].equals_lhs = mism is None
+
+    # ---- text ------------------------------------------------------------------------------
+
+    def _checked_phrase(self, report: DerivationReport) -> str:
+        statuses = {r.status for r in report.steps if r.status != "false"}
+        how = "exactly" if statuses <= {"exact", "proved for all n"} else "exactly or numerically"
+        if statuses == {"proved for all n"}:
+            return "proved for all n by expansion"
+        dims = f"n = {', '.join(map(str, self.ns))}"
+        if report.Ds:
+            dims += f" and D = {', '.join(map(str, self.Ds))}"
+        where = f" at every {', '.join(report.free)}" if report.free else ""
+        if self.where:
+            where += " with " + ", ".join(_sstr(w) for w in self.where)
+        text = f"checked {how} for {dims}{where}"
+        if self.linear_layer:
+            text += ", with z[k] = Sum(W[k, d]*x[d], (d, 1, D))"
+        if self.assume:
+            text += ", assuming " + "; ".join(
+                f"{_sstr(a.lhs)} = {_sstr(a.rhs)}" for a in self.assume
+            )
+        return text
+
+    def _false_phrase(self, report: DerivationReport) -> str:
+        cx = report.counterexample
+        assert cx is not None
+        setting = ", ".join(f"{s_} = {v}" for s_, v in cx["setting"].items())
+        point = ", ".join(
+            f"{b} = ({', '.join(_fmt(v) for v in vs)})" for b, vs in cx["point"].items()
+        )
+        return (
+            f"step {report.first_false} is false: at {setting}, {point}: "
+            f"previous line = {_fmt(report.lhs_value)}, this line = {_fmt(report.rhs_value)}"
+        )
+
+    def _summary(self, report: DerivationReport) -> str:
+        text = self._checked_phrase(report)
+        if report.first_false is not None:
+            text += "; " + self._false_phrase(report)
+        return text
+
+    def __str__(self) -> str:
+        report = self.verify()
+        lines = [_sstr(self.lhs)]
+        for st, res in zip(self.steps, report.steps, strict=True):
+            tag = res.status if res.status != "proved for all n" else "proved for all n"
+            note = f"  {st.why}" if st.why else ""
+            lines.append(f"  = {_sstr(st.expr)}   [{tag}]{note}")
+        lines.append(report.summary)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.title or _sstr(self.lhs)}: {len(self.steps)} steps>"
+
+    def to_latex(self) -> str:
+        r"""The chain as ``\begin{aligned}...\end{aligned}`` with a ✓/✗ per step."""
+        report = self.verify()
+        rows = []
+        for t, (st, res) in enumerate(zip(self.steps, report.steps, strict=True)):
+            left = latex(self.lhs) if t == 0 else ""
+            mark = r"\checkmark" if res.ok else r"\times"
+            why = rf"\quad\text{{{_tex_text(st.why)}}}" if st.why else ""
+            rows.append(rf"{left} &= {latex(st.expr)} && {mark}{why}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def _repr_markdown_(self) -> str:
+        report = self.verify()
+        head = f"**{self.title}**\n\n" if self.title else ""
+        extra = ""
+        if report.first_false is not None:
+            later = [
+                r.number for r in report.steps[report.first_false :] if r.ok and not r.equals_lhs
+            ]
+            if later:
+                extra = (
+                    f" Step{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} "
+                    "follow from the line before but not from the left-hand side."
+                )
+        text = _md_text(report.summary[0].upper() + report.summary[1:]) + "." + extra
+        return f"{head}$$\n{self.to_latex()}\n$$\n\n{text}\n"
+
+    # ---- evaluation ------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        step: int,
+        n: int,
+        values: Mapping[sp.IndexedBase, Any],
+        free: Mapping[sp.Symbol, int] | None = None,
+        **dims: int,
+    ) -> float | np.ndarray:
+        """Evaluate line ``step`` (0 = lhs) with :func:`evaluate`."""
+        if not 0 <= step <= len(self.steps):
+            msg = f"step must be between 0 (the lhs) and {len(self.steps)}; got {step}"
+            raise ValueError(msg)
+        return evaluate(self.exprs[step], n, values, free, linear_layer=self.linear_layer, **dims)
+
+
+@dataclass
+class _Conc:
+    conc: _Concretizer
+    fixes: dict[sp.Symbol, sp.Expr]
+
+
+def _positive_ints(values: Sequence[int], name: str) -> tuple[int, ...]:
+    out = tuple(values)
+    if not out or not all(isinstance(v, int | np.integer) and v >= 1 for v in out):
+        msg = f"{name} must be a non-empty sequence of positive ints; got {values!r}"
+        raise ValueError(msg)
+    return tuple(int(v) for v in out)
+
+
+def _expand_names(e: sp.Expr) -> sp.Expr:
+    return e.replace(lambda a: isinstance(a, _Display), lambda a: _expand_names(a.definition()))
+
+
+def _value(expr: sp.Expr, point: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
+    with mpmath.workdps(DPS):
+        v = sp.N(expr.xreplace({s_: sp.Float(str(val), DPS) for s_, val in point.items()}), DPS)
+        if v.free_symbols:
+            msg = f"cannot evaluate: no value for {sorted(map(str, v.free_symbols))}"
+            raise ValueError(msg)
+        if not v.is_real:
+            msg = f"value is not real: {v}"
+            raise ValueError(msg)
+        return mpmath.mpf(str(v))
+
+
+def _numeric_mismatch(
+    a: sp.Expr, b: sp.Expr, points: Sequence[_Point], fixes: Mapping[sp.Symbol, sp.Expr]
+) -> tuple[dict[sp.Symbol, mpmath.mpf], float, float] | None:
+    for pt in points:
+        vals = {s_: v for s_, v in pt.values.items() if s_ not in fixes}
+        full = dict(vals)
+        with mpmath.workdps(DPS):
+            for s_, rule in fixes.items():
+                full[s_] = _value(rule, vals)
+            va, vb = _value(a, vals), _value(b, vals)
+            scale = max(mpmath.mpf(1), abs(va), abs(vb))
+            if abs(va - vb) > RTOL * scale:
+                return full, float(va), float(vb)
+    return None
+
+
+def _by_base(point: Mapping[sp.Symbol, mpmath.mpf], conc: _Conc) -> dict[str, list[float]]:
+    """Group a point's values by base, in index order: {'z': [...], 'p': [...]}."""
+    info = conc.conc.leaves
+    out: dict[str, list[tuple[tuple[int, ...], float]]] = {}
+    for leaf, val in point.items():
+        base, idx = info.get(leaf, (leaf.name, ()))
+        out.setdefault(base, []).append((idx, float(val)))
+    order = {b: r for r, b in enumerate(("z", "p", "g", "x", "W"))}
+    return {
+        b: [v for _, v in sorted(out[b])]
+        for b in sorted(out, key=lambda b: (order.get(b, len(order)), b))
+    }
+
+
+def _tex_text(text: str) -> str:
+    repl = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "%": r"\%", "$": r"\$", "#": r"\#"}
+    repl |= {"&": r"\&", "_": r"\_", "^": r"\^{}"}
+    return "".join(repl.get(c, c) for c in text)
+
+
+def _md_text(text: str) -> str:
+    return text.replace("*", r"\*").replace("_", r"\_")
+
+
+def evaluate(
+    expr: sp.Expr,
+    n: int,
+    values: Mapping[sp.IndexedBase, Any],
+    free: Mapping[sp.Symbol, int] | None = None,
+    *,
+    linear_layer: bool = False,
+    **dims: int,
+) -> float | np.ndarray:
+    """Evaluate a generic expression at a concrete ``n`` and point (50 digits, returned as float).
+
+    Parameters
+    ----------
+    expr : sympy expression
+        Any line of a derivation.
+    n : int
+        The dimension.
+    values : mapping
+        Arrays per base, e.g. ``{z: (1, 2, 3), p: (0.2, 0.3, 0.5)}`` (``W`` as a 2-D array).
+    free : mapping, optional
+        Values of free indices. Free indices not given are swept over their range, and the result
+        is an array with one axis per such index (in alphabetical order of their names).
+    linear_layer : bool
+        Read ``z`` as ``W x`` (pass ``D=...`` too).
+
+    Examples
+    --------
+    >>> from gradproof.derive import evaluate, i, p, q, z
+    >>> v = evaluate(q(i) - p[i], 3, {z: (1, 2, 3), p: (0.2, 0.3, 0.5)})
+    >>> print(np.round(v, 4))
+    [-0.11   -0.0553  0.1652]
+    """
+    free = dict(free or {})
+    dim_map = {_N: n}
+    if "D" in dims:
+        dim_map[D] = int(dims.pop("D"))
+    if dims:
+        msg = f"unknown keyword arguments {sorted(dims)}; only D= is accepted"
+        raise TypeError(msg)
+    point = _point_from_values(values, n, dim_map.get(D))
+    sweep = [f for f in _free_indices([expr]) if f not in free]
+    ranges = [range(1, (dim_map.get(_index_dim(f), n)) + 1) for f in sweep]
+    out = np.empty([len(r) for r in ranges], dtype=float)
+    for combo in itertools.product(*ranges):
+        assign = {**free, **dict(zip(sweep, combo, strict=True))}
+        conc = _Concretizer(dim_map, linear_layer)
+        e = conc(expr, assign)
+        missing = sorted(s_.name for s_ in e.free_symbols if s_ not in point)
+        if missing:
+            msg = f"values has no entry for {missing}"
+            raise ValueError(msg)
+        out[tuple(c - 1 for c in combo)] = float(_value(e, point))
+    return float(out) if not sweep else out
+
+
+def _point_from_values(
+    values: Mapping[sp.IndexedBase, Any], n_val: int, d_val: int | None
+) -> dict[sp.Symbol, mpmath.mpf]:
+    if not isinstance(values, Mapping):
+        msg = "values must be a mapping such as {z: (1, 2, 3), p: (0.2, 0.3, 0.5)}"
+        raise TypeError(msg)
+    point = {}
+    for base, arr in values.items():
+        if not isinstance(base, sp.IndexedBase):
+            msg = f"values keys must be IndexedBase objects such as z, p; got {base!r}"
+            raise TypeError(msg)
+        a = np.asarray(arr, dtype=float)
+        if not np.all(np.isfinite(a)):
+            msg = f"values[{base}] must be finite"
+            raise ValueError(msg)
+        for idx in np.ndindex(a.shape):
+            point[_leaf(base, tuple(c + 1 for c in idx))] = mpmath.mpf(repr(float(a[idx])))
+    del n_val, d_val
+    return point
