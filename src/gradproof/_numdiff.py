@@ -74,12 +74,6 @@ class Counter:
         if out.dtype.kind not in "iufc":
             reason = f"f returned dtype {out.dtype} on complex input"
             raise ComplexStepUnsafeError(reason)
-        if out.dtype.kind != "c":
-            reason = (
-                "f returned a real result for complex input, so the imaginary part was "
-                "dropped somewhere (abs, .real, float(), a float64 buffer?)"
-            )
-            raise ComplexStepUnsafeError(reason)
         if not np.all(np.isfinite(out)):
             reason = "f returned NaN or infinity on complex input"
             raise ComplexStepUnsafeError(reason)
@@ -88,6 +82,12 @@ class Counter:
             reason = (
                 f"f emitted {first.category.__name__} on complex input ({first.message}); "
                 "the imaginary part may have been discarded"
+            )
+            raise ComplexStepUnsafeError(reason)
+        if out.dtype.kind != "c":
+            reason = (
+                "f returned a real result for complex input, so the imaginary part was "
+                "dropped somewhere (abs, .real, float(), a float64 buffer?)"
             )
             raise ComplexStepUnsafeError(reason)
         self._check_shape(out)
