@@ -1,0 +1,415 @@
+"""Tests for gradproof.derive: right chains verify, the forum's wrong lines are caught where they are.
+
+Expected numbers are computed here with numpy from hand-derived closed forms, never copied from
+the module's output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from sympy import Derivative, Eq, Mul, Ne, Sum, exp, log
+from sympy import KroneckerDelta as delta
+
+from gradproof.derive import (
+    D,
+    Derivation,
+    J,
+    L,
+    Step,
+    W,
+    d,
+    evaluate,
+    g,
+    i,
+    j,
+    k,
+    latex,
+    n,
+    p,
+    q,
+    s,
+    sum_eq,
+    sum_ne,
+    x,
+    z,
+)
+
+SUM_P_IS_1 = Eq(Sum(p[k], (k, 1, n)), 1)
+
+
+def total(f, idx=k):
+    return Sum(f, (idx, 1, n))
+
+
+def softmax_np(v):
+    e = np.exp(np.asarray(v, dtype=float) - np.max(v))
+    return e / e.sum()
+
+
+def point_of(report):
+    """The counterexample as numpy arrays, plus the free-index values (1-based)."""
+    cx = report.counterexample
+    assert cx is not None
+    pt = {b: np.asarray(v, dtype=float) for b, v in cx["point"].items()}
+    setting = {str(sym): val for sym, val in cx["setting"].items()}
+    return pt, setting
+
+
+# ------------------------------------------------------------------------------------------
+# Right derivations verify
+# ------------------------------------------------------------------------------------------
+
+
+def general_gradient_steps():
+    return [
+        Step(-total(p[j] * Derivative(log(q(j)), z[i]), j), "linearity"),
+        Step(-total(p[j] * (delta(i, j) - q(i)), j), "derivative of log-softmax"),
+        Step(total(p[j], j) * q(i) - p[i], "sum the Kronecker delta"),
+    ]
+
+
+def test_general_gradient_verifies_every_step():
+    report = Derivation(Derivative(J, z[i]), general_gradient_steps()).verify()
+    assert report.ok
+    assert report.first_false is None
+    assert [r.status for r in report.steps] == ["exact", "exact", "exact"]
+    assert report.free == ("i",)
+    assert report.ns == (2, 3, 4, 5)
+    report.assert_verified()
+
+
+def test_sum_p_is_1_needs_the_assumption():
+    steps = [*general_gradient_steps(), Step(q(i) - p[i], "targets sum to 1")]
+    without = Derivation(Derivative(J, z[i]), steps).verify()
+    without.assert_first_false(4)
+    pt, setting = point_of(without)
+    qv, ii = softmax_np(pt["z"]), setting["i"] - 1
+    # previous line (Σp) q_i - p_i, this line q_i - p_i: they differ because Σp != 1 there
+    assert not np.isclose(pt["p"].sum(), 1.0)
+    assert without.lhs_value == pytest.approx(pt["p"].sum() * qv[ii] - pt["p"][ii], rel=1e-12)
+    assert without.rhs_value == pytest.approx(qv[ii] - pt["p"][ii], rel=1e-12)
+
+    with_assumption = Derivation(Derivative(J, z[i]), steps, assume=SUM_P_IS_1).verify()
+    with_assumption.assert_verified()
+
+
+def test_assumption_points_satisfy_it():
+    # Under Σp = 1 a wrong step's counterexample must still have Σp = 1.
+    report = Derivation(Derivative(J, z[i]), [Step(q(i))], assume=SUM_P_IS_1).verify()
+    report.assert_first_false(1)
+    pt, _ = point_of(report)
+    assert pt["p"].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_seed000_first_answer_uses_sum_p_is_1():
+    chain = [
+        Step(-total(p[j] * z[j], j) + total(p[j] * log(total(exp(z[k]))), j)),
+        Step(-total(p[j] * z[j], j) + log(total(exp(z[k]))), "Σp = 1"),
+    ]
+    Derivation(J, chain, assume=SUM_P_IS_1).verify().assert_verified()
+    Derivation(J, chain).verify().assert_first_false(2)
+
+
+def test_seed001_answer_verifies_with_sum_y_is_1():
+    chain = [
+        Step(-total(p[k] * Derivative(log(q(k)), z[i]))),
+        Step(-p[i] * (1 - q(i)) - sum_ne(Mul(p[k], 1 / q(k), -q(k) * q(i), evaluate=False), k, i)),
+        Step(-p[i] * (1 - q(i)) + sum_ne(p[k] * q(i), k, i)),
+        Step(q(i) * total(p[k]) - p[i]),
+        Step(q(i) - p[i]),
+    ]
+    Derivation(Derivative(J, z[i]), chain, assume=SUM_P_IS_1).verify().assert_verified()
+
+
+def test_seed003_boxed_result_and_the_all_rows_direction():
+    boxed = Derivation(
+        Derivative(q(j), W[i, d]),
+        [
+            Step(total(Derivative(q(j), z[k]) * Derivative(z[k], W[i, d])), "chain rule"),
+            Step(q(j) * (delta(i, j) - q(i)) * x[d]),
+        ],
+        linear_layer=True,
+        ns=(2, 3),
+    ).verify()
+    boxed.assert_verified()
+    assert boxed.free == ("d", "i", "j")
+    # The asker's quotient rule moves every row w_k together: that derivative really is 0 ...
+    quotient = (x[d] * exp(z[j]) * total(exp(z[k])) - exp(z[j]) * total(x[d] * exp(z[k]))) / total(
+        exp(z[k])
+    ) ** 2
+    along_all_rows = Derivation(
+        total(Derivative(q(j), W[k, d])),
+        [Step(quotient, "quotient rule, all rows at once"), Step(0)],
+        linear_layer=True,
+        ns=(2, 3),
+    )
+    along_all_rows.verify().assert_verified()
+    # ... but the derivative with respect to one row is not.
+    one_row = Derivation(Derivative(q(j), W[i, d]), [Step(0)], linear_layer=True, ns=(2, 3))
+    report = one_row.verify()
+    report.assert_first_false(1)
+    pt, setting = point_of(report)
+    logits = pt["W"] @ pt["x"]
+    qv = softmax_np(logits)
+    jj, ii, dd = setting["j"] - 1, setting["i"] - 1, setting["d"] - 1
+    truth = qv[jj] * ((ii == jj) - qv[ii]) * pt["x"][dd]
+    assert report.lhs_value == pytest.approx(truth, rel=1e-12)
+    assert report.rhs_value == 0
+
+
+def vjp_chain():
+    return [
+        Step(total(g[j] * Derivative(q(j), z[i]), j), "chain rule"),
+        Step(total(g[j] * q(j) * (delta(i, j) - q(i)), j), "softmax Jacobian"),
+        Step(s(i) - total(s(j), j) * q(i), "s_j = g_j q_j"),
+    ]
+
+
+def test_seed004_asker_result_verifies_and_slide_is_false():
+    Derivation(Derivative(L, z[i]), vjp_chain()).verify().assert_verified()
+    slide = Derivation(Derivative(L, z[i]), [Step(s(i) - total(s(j), j))]).verify()
+    slide.assert_first_false(1)
+    pt, setting = point_of(slide)
+    qv, gv, ii = softmax_np(pt["z"]), pt["g"], setting["i"] - 1
+    sv = gv * qv
+    assert slide.lhs_value == pytest.approx(sv[ii] - sv.sum() * qv[ii], rel=1e-12)
+    assert slide.rhs_value == pytest.approx(sv[ii] - sv.sum(), rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# The forum's wrong lines are caught at the right step
+# ------------------------------------------------------------------------------------------
+
+
+def test_seed000_second_answer_drops_the_sum():
+    sum_exp = total(exp(z[k]))
+    chain = [
+        Step(Derivative(-p[i] * log(q(i)), z[i]), "drops the sum over j"),
+        Step(Derivative(-p[i] * log(exp(z[i]) / sum_exp), z[i])),
+        Step(Derivative(-p[i] * z[i], z[i]) + Derivative(p[i] * log(sum_exp), z[i])),
+        Step(-p[i] + p[i] * exp(z[i]) / sum_exp),
+        Step(-p[i] + p[i] * q(i)),
+    ]
+    report = Derivation(Derivative(J, z[i]), chain).verify()
+    report.assert_first_false(1)
+    assert [r.ok for r in report.steps] == [False, True, True, True, True]
+    assert not any(r.equals_lhs for r in report.steps)
+    pt, setting = point_of(report)
+    qv, pv, ii = softmax_np(pt["z"]), pt["p"], setting["i"] - 1
+    assert report.lhs_value == pytest.approx(pv.sum() * qv[ii] - pv[ii], rel=1e-12)
+    assert report.rhs_value == pytest.approx(-pv[ii] + pv[ii] * qv[ii], rel=1e-12)
+
+
+def test_seed001_asker_swaps_the_index():
+    chain = [
+        Step(-total(p[k] * Derivative(log(q(k)), z[i]))),
+        Step(-total(p[k] * Mul(1 / q(k), Derivative(q(k), z[i]), evaluate=False))),
+        Step(-p[i] * (1 - q(i)) - sum_ne(Mul(p[k], 1 / q(k), -q(k) * q(i), evaluate=False), k, i)),
+        Step(-p[i] * (1 - q(i)) + sum_ne(q(k) * p[k], k, i), "p_i replaced by p_k"),
+        Step(q(i) * p[i] - p[i] + sum_ne(q(k) * p[k], k, i)),
+        Step(Sum(q(i) * p[i], (i, 1, n)) - p[i], "bound i reused as the free i"),
+    ]
+    report = Derivation(Derivative(J, z[i]), chain).verify()
+    report.assert_first_false(4)
+    later = report.steps[4:]
+    assert all(r.ok and not r.equals_lhs for r in later)
+    pt, setting = point_of(report)
+    qv, pv, ii = softmax_np(pt["z"]), pt["p"], setting["i"] - 1
+    others = np.arange(len(qv)) != ii
+    assert report.lhs_value == pytest.approx(-pv[ii] * (1 - qv[ii]) + qv[ii] * pv[others].sum())
+    assert report.rhs_value == pytest.approx(-pv[ii] * (1 - qv[ii]) + (qv * pv)[others].sum())
+
+
+def test_seed002_eq5_repeats_the_index():
+    sum_exp = total(exp(z[k]))
+    wrong = sp.Add(0, -Mul(exp(z[i]), exp(z[i]), evaluate=False), evaluate=False) / sum_exp**2
+    report = Derivation(Derivative(q(i), z[j]), [Step(wrong)], where=Ne(i, j)).verify()
+    report.assert_first_false(1)
+    pt, setting = point_of(report)
+    qv, ii, jj = softmax_np(pt["z"]), setting["i"] - 1, setting["j"] - 1
+    assert ii != jj
+    assert report.lhs_value == pytest.approx(-qv[ii] * qv[jj], rel=1e-12)
+    assert report.rhs_value == pytest.approx(-(qv[ii] ** 2), rel=1e-12)
+    # the display keeps the thread's product as written
+    assert "e^{z_{i}} e^{z_{i}}" in latex(wrong)
+
+    right = Derivation(
+        Derivative(q(i), z[j]),
+        [Step(-exp(z[i]) * exp(z[j]) / sum_exp**2), Step(-q(i) * q(j))],
+        where=Ne(i, j),
+    )
+    right.verify().assert_verified()
+
+
+def test_where_restricts_free_indices():
+    # -q_i q_j is the off-diagonal entry only: without the restriction it fails on the diagonal.
+    report = Derivation(Derivative(q(i), z[j]), [Step(-q(i) * q(j))]).verify()
+    report.assert_first_false(1)
+    _, setting = point_of(report)
+    assert setting["i"] == setting["j"]
+
+
+def test_seed002_eq8_sign_and_the_asserted_answer():
+    chain = [
+        Step(
+            -sum_ne(Mul(p[i], 1 / q(i), -q(i) * q(j), evaluate=False), i, j)
+            - sum_eq(Mul(p[i], 1 / q(i), q(i) * (1 - q(i)), evaluate=False), i, j)
+        ),
+        Step(-sum_ne(p[i] * q(j), i, j) + sum_eq(p[i] * q(i), i, j) - p[j], "sign error"),
+        Step(q(j) - p[j], "Σy = 1"),
+    ]
+    report = Derivation(Derivative(J, z[j]), chain, assume=SUM_P_IS_1).verify()
+    report.assert_first_false(2)
+    # The last line is the right answer but does not follow from the line before it.
+    assert report.steps[2].status == "false"
+    assert report.steps[2].equals_lhs
+    pt, setting = point_of(report)
+    qv, pv, jj = softmax_np(pt["z"]), pt["p"], setting["j"] - 1
+    others = np.arange(len(qv)) != jj
+    assert report.lhs_value == pytest.approx(qv[jj] * pv[others].sum() - pv[jj] + pv[jj] * qv[jj])
+    assert report.rhs_value == pytest.approx(-qv[jj] * pv[others].sum() + pv[jj] * qv[jj] - pv[jj])
+
+
+def test_unrelated_false_claim_is_caught():
+    report = Derivation(Derivative(J, z[i]), [Step(q(i))]).verify()
+    report.assert_first_false(1)
+    with pytest.raises(AssertionError, match="step 1 is false"):
+        report.assert_verified()
+
+
+def test_assert_first_false_fails_when_the_wrong_line_is_right():
+    fixed = Derivation(Derivative(J, z[i]), [Step(total(p[j], j) * q(i) - p[i])]).verify()
+    with pytest.raises(AssertionError, match="every step verified"):
+        fixed.assert_first_false(1)
+
+
+def test_assert_first_false_fails_when_an_earlier_step_is_false():
+    report = Derivation(Derivative(J, z[i]), [Step(q(i)), Step(q(i) - p[i])]).verify()
+    report.assert_first_false(1)
+    with pytest.raises(AssertionError, match="expected step 2"):
+        report.assert_first_false(2)
+
+
+def test_numeric_fallback_is_reported():
+    # Cancellation cannot see sin^2 + cos^2 = 1; the 50-digit evaluation can.
+    report = Derivation(q(i), [Step(q(i) * (sp.sin(z[i]) ** 2 + sp.cos(z[i]) ** 2))]).verify()
+    assert report.ok
+    assert report.steps[0].status == "numeric"
+    wrong = Derivation(q(i), [Step(q(i) * (sp.sin(z[i]) ** 2 + sp.cos(z[i])))]).verify()
+    wrong.assert_first_false(1)
+
+
+def test_proved_for_all_n_when_identical_after_expansion():
+    report = Derivation(q(i), [Step(exp(z[i]) / total(exp(z[k])))]).verify()
+    assert report.steps[0].status == "proved for all n"
+
+
+# ------------------------------------------------------------------------------------------
+# Rendering shows what was checked
+# ------------------------------------------------------------------------------------------
+
+
+def test_latex_notation():
+    assert latex(z[i]) == "z_{i}"
+    assert latex(W[i, d]) == "W_{i d}"
+    assert latex(q(i)) == "q_{i}"
+    assert latex(Derivative(J, z[i])) == r"\frac{\partial J}{\partial z_{i}}"
+    assert latex(sum_ne(p[k], k, i)) == r"\sum_{k \ne i} p_{k}"
+    assert latex(q(i) - p[i]) == "q_{i} - p_{i}"
+    assert latex(total(exp(z[k]))) == r"\sum_{k=1}^{n} e^{z_{k}}"
+
+
+def test_rendering_follows_the_checked_expression():
+    right = Derivation(Derivative(J, z[i]), [Step(total(p[j], j) * q(i) - p[i])])
+    wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])])
+    tex_right, tex_wrong = right.to_latex(), wrong.to_latex()
+    assert r"\left(\sum_{j=1}^{n} p_{j}\right) q_{i} - p_{i}" in tex_right
+    assert r"\checkmark" in tex_right
+    assert r"\times" not in tex_right
+    assert "q_{i} - p_{i} &&" in tex_wrong
+    assert r"\times" in tex_wrong
+    md = wrong._repr_markdown_()
+    assert md.startswith("$$\n\\begin{aligned}")
+    assert "step 1 is false" in md
+    assert "Checked exactly for n = 2, 3, 4, 5 at every i" in md
+
+
+def test_markdown_names_the_assumption_and_later_lines():
+    chain = [Step(q(i)), Step(q(i) + 0 * p[i])]
+    md = Derivation(Derivative(J, z[i]), chain, assume=SUM_P_IS_1)._repr_markdown_()
+    assert r"assuming $\sum_{k=1}^{n} p_{k} = 1$" in md
+    assert "Step 2 follow" in md
+    assert "not from the left-hand side" in md
+
+
+def test_plain_text():
+    text = str(Derivation(Derivative(J, z[i]), [Step(q(i) - p[i], "claim")]))
+    assert "d(J)/d(z[i])" in text
+    assert "[false]  claim" in text
+
+
+# ------------------------------------------------------------------------------------------
+# evaluate and bad input
+# ------------------------------------------------------------------------------------------
+
+
+def test_evaluate_matches_numpy_at_the_running_example():
+    zv, pv = np.array([1.0, 2.0, 3.0]), np.array([0.2, 0.3, 0.5])
+    qv = softmax_np(zv)
+    got = evaluate(q(i) - p[i], 3, {z: zv, p: pv})
+    np.testing.assert_allclose(got, qv - pv, rtol=1e-14)
+    assert evaluate(q(i) - p[i], 3, {z: zv, p: pv}, free={i: 2}) == pytest.approx(qv[1] - pv[1])
+    jac = evaluate(Derivative(q(i), z[j]), 3, {z: zv})
+    np.testing.assert_allclose(jac, np.diag(qv) - np.outer(qv, qv), rtol=1e-13, atol=1e-15)
+    loss = evaluate(J, 3, {z: zv, p: pv})
+    assert loss == pytest.approx(-(pv * np.log(qv)).sum(), rel=1e-14)
+
+
+def test_derivation_evaluate_uses_its_lines():
+    dv = Derivation(Derivative(J, z[i]), [Step(-p[i] + p[i] * q(i))])
+    zv, pv = np.array([1.0, 2.0, 3.0]), np.array([0.2, 0.3, 0.5])
+    qv = softmax_np(zv)
+    np.testing.assert_allclose(dv.evaluate(0, 3, {z: zv, p: pv}), qv - pv, rtol=1e-13)
+    np.testing.assert_allclose(dv.evaluate(1, 3, {z: zv, p: pv}), pv * qv - pv, rtol=1e-13)
+    with pytest.raises(ValueError, match="step must be between"):
+        dv.evaluate(2, 3, {z: zv, p: pv})
+
+
+def test_evaluate_linear_layer():
+    rng = np.random.default_rng(1)
+    wv, xv = rng.normal(size=(3, 2)), rng.normal(size=2)
+    qv = softmax_np(wv @ xv)
+    got = evaluate(
+        Derivative(q(j), W[i, d]), 3, {W: wv, x: xv}, order=(j, i, d), linear_layer=True, D=2
+    )
+    want = (np.diag(qv) - np.outer(qv, qv))[:, :, None] * xv[None, None, :]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="Step expr"):
+        Step("q_i - p_i")
+    with pytest.raises(ValueError, match="steps must be"):
+        Derivation(J, [])
+    with pytest.raises(TypeError, match="assume must be"):
+        Derivation(J, [Step(J)], assume="sum p = 1")
+    with pytest.raises(TypeError, match="where must be"):
+        Derivation(J, [Step(J)], where="i != j")
+    with pytest.raises(ValueError, match="ns must be"):
+        Derivation(J, [Step(J)], ns=(0, 2))
+    with pytest.raises(ValueError, match="no entry for"):
+        evaluate(q(i) - p[i], 3, {z: (1, 2, 3)})
+    with pytest.raises(ValueError, match="finite"):
+        evaluate(q(i), 3, {z: (1, np.nan, 3)})
+    with pytest.raises(TypeError, match="idx must be"):
+        sum_ne(p[k], 2, i)
+    with pytest.raises(TypeError, match="only D="):
+        evaluate(q(i), 3, {z: (1, 2, 3)}, K=2)
+
+
+def test_dimension_symbols_are_exported():
+    # D is the input size of the linear layer; n the number of classes.
+    assert D.is_integer
+    assert n.is_positive
