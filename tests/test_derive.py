@@ -321,6 +321,22 @@ def test_latex_notation():
     assert latex(total(exp(z[k]))) == r"\sum_{k=1}^{n} e^{z_{k}}"
 
 
+def test_written_form_is_displayed_and_still_checked():
+    # evaluate=False keeps a thread's line as written: 1/q_i is not cancelled in the display,
+    # and the term order is the written one; the check evaluates it anyway.
+    written = sp.Add(
+        -sum_ne(Mul(p[i], 1 / q(i), -q(i) * q(j), evaluate=False), i, j),
+        -sum_eq(Mul(p[i], 1 / q(i), q(i) * (1 - q(i)), evaluate=False), i, j),
+        evaluate=False,
+    )
+    tex = latex(written)
+    assert tex == (
+        r"- \sum_{i \ne j} p_{i} \frac{1}{q_{i}} \left(- q_{i} q_{j}\right)"
+        r" - \sum_{i = j} p_{i} \frac{1}{q_{i}} q_{i} \left(1 - q_{i}\right)"
+    )
+    Derivation(Derivative(J, z[j]), [Step(written)]).verify().assert_verified()
+
+
 def test_rendering_follows_the_checked_expression():
     right = Derivation(Derivative(J, z[i]), [Step(total(p[j], j) * q(i) - p[i])])
     wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])])

@@ -216,7 +216,8 @@ def sum_ne(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
     '\\sum_{k \\ne i} p_{k}'
     """
     _require_index(idx, "idx")
-    return _SumNe(f * (1 - sp.KroneckerDelta(idx, other)), (idx, 1, _index_dim(idx)))
+    body = sp.Mul(f, 1 - sp.KroneckerDelta(idx, other), evaluate=False)  # keeps f as written
+    return _SumNe(body, (idx, 1, _index_dim(idx)))
 
 
 def sum_eq(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
@@ -226,7 +227,8 @@ def sum_eq(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
     '\\sum_{k = i} p_{k}'
     """
     _require_index(idx, "idx")
-    return _SumEq(f * sp.KroneckerDelta(idx, other), (idx, 1, _index_dim(idx)))
+    body = sp.Mul(f, sp.KroneckerDelta(idx, other), evaluate=False)
+    return _SumEq(body, (idx, 1, _index_dim(idx)))
 
 
 def _require_index(idx: object, name: str) -> None:
@@ -248,7 +250,8 @@ def _split_restriction(expr: _SumWhere) -> tuple[sp.Expr, sp.Expr]:
         delta = factor if isinstance(factor, sp.KroneckerDelta) else -(factor - 1)
         if isinstance(delta, sp.KroneckerDelta) and idx in delta.args:
             other = delta.args[1] if delta.args[0] == idx else delta.args[0]
-            return sp.Mul(*[f for f in sp.Mul.make_args(body) if f is not factor]), other
+            rest = [f for f in sp.Mul.make_args(body) if f is not factor]
+            return (rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)), other
     return body, sp.nan  # pragma: no cover - only reachable by hand-built objects
 
 
@@ -257,12 +260,14 @@ def _factor_rank(f: sp.Basic) -> int:
         return 0
     if isinstance(f, sp.Sum):
         return 1  # "(sum_j p_j) q_i", as the site writes (Σp) q
+    if isinstance(f, sp.Indexed) and str(f.base.label) == "x":
+        return 6  # the input vector goes last, as in q_j (δ_ij - q_i) x
     if isinstance(f, sp.Symbol | sp.Indexed | _Display):
         return 2
     if isinstance(f, sp.KroneckerDelta):
         return 3
     if isinstance(f, sp.Pow) and f.exp.is_negative:
-        return 6
+        return 7
     if isinstance(f, sp.Derivative):
         return 5
     return 4
@@ -314,11 +319,13 @@ class _Latex(LatexPrinter):
         return super()._print_Sum(expr)
 
     def _print_summand(self, body: sp.Expr) -> str:
-        if isinstance(body, sp.Add):
+        if isinstance(body, sp.Add) or _negative(body):
             return rf"\left({self._print(body)}\right)"
         return self._print(body)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        if sp.Mul(*expr.args) != expr:
+            return self._print_written_mul(expr)
         factors = sorted(sp.Mul.make_args(expr), key=_factor_rank)
         if any(isinstance(f, sp.Pow) and f.exp.is_negative for f in factors):
             return super()._print_Mul(expr)
@@ -336,10 +343,25 @@ class _Latex(LatexPrinter):
             return body
         return f"{self._print(coeff)} {body}"
 
+    def _print_written_mul(self, expr: sp.Mul) -> str:
+        """A product built with evaluate=False (a thread's line): factors in the written order."""
+        parts = []
+        for f in expr.args:
+            if isinstance(f, sp.Pow) and f.exp == -1:
+                parts.append(rf"\frac{{1}}{{{self._print(f.base)}}}")
+            elif isinstance(f, sp.Add) or (_negative(f) and parts):
+                parts.append(rf"\left({self._print(f)}\right)")
+            else:
+                parts.append(self._print(f))
+        return " ".join(parts)
+
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        terms = list(self._as_ordered_terms(expr, order=order))
-        # Positive terms first, so "q_i - p_i" is not printed as "- p_i + q_i".
-        terms = [t for t in terms if not _negative(t)] + [t for t in terms if _negative(t)]
+        if sp.Add(*expr.args) != expr:  # built with evaluate=False: keep the written order
+            terms = list(expr.args)
+        else:
+            terms = list(self._as_ordered_terms(expr, order=order))
+            # Positive terms first, so "q_i - p_i" is not printed as "- p_i + q_i".
+            terms = [t for t in terms if not _negative(t)] + [t for t in terms if _negative(t)]
         out = ""
         for term in terms:
             shown = -term if _negative(term) else term
