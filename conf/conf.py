@@ -1,0 +1,136 @@
+"""Sphinx configuration for the gradproof site.
+
+Build with ``sphinx-build -c conf docs <out>`` (``nox -s docs`` does that with
+``-W -n --keep-going -T``). The ``gradproof`` package is imported from the
+installed distribution (nox installs it), never through a ``sys.path`` edit,
+so the pages test what a user would install.
+
+Offline by design: no intersphinx, no CDN. MathJax is served from
+``_build/mathjax/static`` (filled by ``tools/fetch_mathjax.py``); an HTML
+build without it stops with an error, because a math site without MathJax
+is broken, and a silent fallback to a CDN would break offline reading.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version as _dist_version
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+MATHJAX_STATIC = ROOT / "_build" / "mathjax" / "static"
+
+# -- Project ----------------------------------------------------------------
+
+project = "gradproof"
+author = "the gradproof authors"
+# No year: a build-time date would make two builds of one commit differ.
+copyright = "the gradproof authors"
+release = _dist_version("gradproof")
+version = release
+
+# -- General ----------------------------------------------------------------
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
+    "sphinx.ext.mathjax",
+    "sphinx_copybutton",
+    "sphinx_design",
+    "sphinx_togglebutton",
+]
+
+exclude_patterns = [
+    "_build",
+    "**/_build",
+    "jupyter_execute",
+    "**.ipynb_checkpoints",
+    "Thumbs.db",
+    ".DS_Store",
+]
+
+nitpicky = True
+# Without intersphinx (it needs the network) a reference to a NumPy, SymPy
+# or SciPy object, e.g. :class:`numpy.ndarray` in a docstring, cannot resolve; every
+# other reference must.
+nitpick_ignore_regex = [
+    (r"py:.*", r"(numpy|np|npt|scipy|sympy|sp)\..+"),
+]
+
+numfig = True
+math_numfig = True
+
+# -- MyST / MyST-NB ---------------------------------------------------------
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# "force" re-runs every page: "cache" hashes only the page, so it would not
+# notice a changed formula in src/. `nox -s serve` sets "cache" for writers.
+nb_execution_mode = os.environ.get("GRADPROOF_NB_EXECUTION_MODE", "force")
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 120
+nb_merge_streams = True
+# gradproof.derive objects display as Markdown with $$ math $$; parse it as
+# MyST so dollar math becomes real math nodes.
+nb_render_markdown_format = "myst"
+# myst-nb would load require.js and the widget manager from a CDN on pages
+# with widget state; we have no widgets, and no page may reach the network.
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
+
+# -- Autodoc / napoleon -----------------------------------------------------
+
+autodoc_default_options = {"members": True, "member-order": "bysource"}
+# The numpy-style docstrings state every type in words ("array_like, shape
+# (n,)"); repeating the annotations would expand ArrayLike into a long union.
+autodoc_typehints = "none"
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+# Field-list params would turn each word of "array_like, shape (n,)" into a
+# cross-reference that cannot resolve; the numpy layout keeps types as text.
+napoleon_use_param = False
+napoleon_use_rtype = False
+
+# -- HTML -------------------------------------------------------------------
+
+html_theme = "sphinx_book_theme"
+html_title = "gradproof"
+html_theme_options = {
+    "show_toc_level": 2,
+    "use_download_button": True,
+    "use_source_button": False,
+}
+html_static_path = [str(MATHJAX_STATIC)]
+html_last_updated_fmt = None
+html_copy_source = True
+
+# Sphinx copies html_static_path into _static/, so this is _static/mathjax/.
+mathjax_path = "mathjax/tex-chtml.js"
+mathjax3_config = {
+    # Sphinx numbers labelled equations itself (numfig/math_numfig) and
+    # wraps multi-line $$ blocks in \begin{align}; MathJax tags would add a
+    # second, conflicting number, so MathJax numbering stays off.
+    "tex": {"tags": "none"},
+}
+
+
+def _require_mathjax(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    if not (MATHJAX_STATIC / "mathjax" / "tex-chtml.js").is_file():
+        msg = (
+            f"MathJax is missing from {MATHJAX_STATIC}. Run `python tools/fetch_mathjax.py` "
+            "(nox -s docs does this) so that the site typesets math without a network."
+        )
+        raise ConfigError(msg)
+
+
+def setup(app: Sphinx) -> dict[str, bool]:
+    app.connect("builder-inited", _require_mathjax)
+    return {"parallel_read_safe": True}
