@@ -1,0 +1,214 @@
+"""The strict site build: a wrong cell, a warning or a broken reference fails it.
+
+Each test builds a tiny throw-away docs tree with the real ``conf/`` and the
+exact Sphinx flags of ``nox -s docs`` (read from noxfile.py), in a subprocess.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import textwrap
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FRONT_MATTER = """\
+---
+file_format: mystnb
+kernelspec:
+  name: python3
+  display_name: Python 3
+---
+"""
+
+
+def _strict_flags() -> list[str]:
+    """Return ``SPHINX_STRICT`` from noxfile.py, so the test uses the session's flags."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "SPHINX_STRICT" for t in node.targets
+        ):
+            return list(ast.literal_eval(node.value))
+    msg = "noxfile.py defines no SPHINX_STRICT"
+    raise AssertionError(msg)
+
+
+@pytest.fixture(scope="session")
+def mathjax_dir() -> Path:
+    """The HTML build refuses to run without the vendored MathJax, so fetch it first."""
+    subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_mathjax.py")], check=True)
+    return ROOT / "_build" / "mathjax" / "static"
+
+
+def build(root: Path, page: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Build a two-page site (index + ``page``) under ``root``; return the run and outdir."""
+    src = root / "docs"
+    src.mkdir()
+    (src / "index.md").write_text("# Tiny site\n\n```{toctree}\npage\n```\n", encoding="utf-8")
+    (src / "page.md").write_text(FRONT_MATTER + textwrap.dedent(page), encoding="utf-8")
+    out = root / "html"
+    cmd = [sys.executable, "-m", "sphinx", "-c", str(ROOT / "conf"), "-b", "html"]
+    cmd += [*_strict_flags(), str(src), str(out)]
+    env = {**os.environ, "GRADPROOF_NB_EXECUTION_MODE": "force"}
+    run = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=600, check=False, cwd=root
+    )
+    return run, out
+
+
+GOOD_PAGE = """
+# A page that passes
+
+With $q = \\operatorname{softmax}(z)$,
+
+$$
+\\sum_i q_i = 1
+$$ (eq-sum)
+
+and {eq}`eq-sum` holds:
+
+```{code-cell} python
+total = 0.25 + 0.75
+assert total == 1.0
+print("sum-is-one", total)
+```
+
+A deliberate failure is allowed when the cell says so:
+
+```{code-cell} python
+:tags: [raises-exception]
+raise ZeroDivisionError("shown on purpose")
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def good_site(tmp_path_factory: pytest.TempPathFactory, mathjax_dir: Path) -> Path:
+    assert (mathjax_dir / "mathjax" / "tex-chtml.js").is_file()
+    run, out = build(tmp_path_factory.mktemp("good"), GOOD_PAGE)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return out
+
+
+@pytest.mark.slow
+def test_passing_page_builds_and_shows_its_output(good_site: Path) -> None:
+    html = (good_site / "page.html").read_text(encoding="utf-8")
+    assert "sum-is-one 1.0" in html
+    assert "shown on purpose" in html
+
+
+BAD_PAGES = {
+    "failing-cell": (
+        """
+        # Wrong
+
+        ```{code-cell} python
+        def gradient(q, p):
+            return p - q
+
+        assert gradient(0.7, 1.0) == 0.7 - 1.0, "WRONG-CELL-MARKER"
+        ```
+        """,
+        ["WRONG-CELL-MARKER", "AssertionError", "Traceback"],
+    ),
+    "broken-ref": (
+        """
+        # Broken reference
+
+        See {ref}`no-such-label-anywhere`.
+        """,
+        ["no-such-label-anywhere"],
+    ),
+    "broken-eq-ref": (
+        """
+        # Broken equation reference
+
+        By {eq}`eq-that-does-not-exist` we are done.
+        """,
+        ["eq-that-does-not-exist"],
+    ),
+    "broken-py-ref": (
+        """
+        # Broken API reference
+
+        Call {func}`gradproof.functions.no_such_function`.
+        """,
+        ["gradproof.functions.no_such_function"],
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("mathjax_dir")
+@pytest.mark.parametrize("case", sorted(BAD_PAGES))
+def test_wrong_page_fails_the_build(tmp_path: Path, case: str) -> None:
+    page, expected = BAD_PAGES[case]
+    run, _ = build(tmp_path, page)
+    log = run.stdout + run.stderr
+    assert run.returncode != 0, log
+    for text in expected:
+        assert text in log, f"{text!r} missing from the build log:\n{log}"
+
+
+class _AssetCollector(HTMLParser):
+    """Collect the URLs of scripts and stylesheets (and preloads) of one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "script" and a.get("src"):
+            self.urls.append(a["src"] or "")
+        rel = set((a.get("rel") or "").split())
+        if tag == "link" and rel & {"stylesheet", "preload", "modulepreload"}:
+            self.urls.append(a.get("href") or "")
+
+
+def remote_assets(html_dir: Path) -> dict[str, list[str]]:
+    """Map each page to the scripts/stylesheets it loads from another host."""
+    found: dict[str, list[str]] = {}
+    for page in sorted(html_dir.rglob("*.html")):
+        collector = _AssetCollector()
+        collector.feed(page.read_text(encoding="utf-8"))
+        remote = [u for u in collector.urls if u.lower().startswith(("http:", "https:", "//"))]
+        if remote:
+            found[str(page.relative_to(html_dir))] = remote
+    return found
+
+
+def test_asset_scan_sees_a_cdn_script(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_text(
+        '<script src="_static/a.js"></script>'
+        '<script defer src="https://cdn.example.org/mathjax.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example.org/f.css">',
+        encoding="utf-8",
+    )
+    assert remote_assets(tmp_path) == {
+        "p.html": ["https://cdn.example.org/mathjax.js", "//fonts.example.org/f.css"]
+    }
+
+
+@pytest.mark.slow
+def test_tiny_site_loads_nothing_remote_and_ships_mathjax(good_site: Path) -> None:
+    assert remote_assets(good_site) == {}
+    collector = _AssetCollector()
+    collector.feed((good_site / "page.html").read_text(encoding="utf-8"))
+    # Sphinx appends a cache-busting query (?v=...) to each asset.
+    mathjax = [u.split("?")[0] for u in collector.urls if "tex-chtml" in u]
+    assert mathjax == ["_static/mathjax/tex-chtml.js"]
+    assert (good_site / mathjax[0]).is_file()
+
+
+def test_real_site_loads_nothing_remote() -> None:
+    site = ROOT / "_build" / "html"
+    if not (site / "index.html").is_file():
+        pytest.skip("the site has not been built (nox -s docs)")
+    assert remote_assets(site) == {}
