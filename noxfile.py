@@ -72,7 +72,7 @@ def doctest(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the site strictly into _build/html, executing every page."""
+    """Build the site strictly into _build/html, executing every page; check it is offline."""
     install(session, "docs")
     fetch_mathjax(session)
     session.run(
@@ -87,6 +87,7 @@ def docs(session: nox.Session) -> None:
         *session.posargs,
         env={"GRADPROOF_NB_EXECUTION_MODE": "force"},
     )
+    session.run("python", str(ROOT / "tools" / "check_offline.py"), str(HTML))
     session.log(f"open {HTML / 'index.html'}")
 
 

@@ -7,12 +7,13 @@ exact Sphinx flags of ``nox -s docs`` (read from noxfile.py), in a subprocess.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import subprocess
 import sys
 import textwrap
-from html.parser import HTMLParser
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -25,6 +26,19 @@ kernelspec:
   display_name: Python 3
 ---
 """
+
+
+def _load_tool(name: str) -> ModuleType:
+    """Import ``tools/<name>.py``; tools/ is a folder of scripts, not a package."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+check_offline = _load_tool("check_offline")
 
 
 def _strict_flags() -> list[str]:
@@ -156,34 +170,6 @@ def test_wrong_page_fails_the_build(tmp_path: Path, case: str) -> None:
         assert text in log, f"{text!r} missing from the build log:\n{log}"
 
 
-class _AssetCollector(HTMLParser):
-    """Collect the URLs of scripts and stylesheets (and preloads) of one page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "script" and a.get("src"):
-            self.urls.append(a["src"] or "")
-        rel = set((a.get("rel") or "").split())
-        if tag == "link" and rel & {"stylesheet", "preload", "modulepreload"}:
-            self.urls.append(a.get("href") or "")
-
-
-def remote_assets(html_dir: Path) -> dict[str, list[str]]:
-    """Map each page to the scripts/stylesheets it loads from another host."""
-    found: dict[str, list[str]] = {}
-    for page in sorted(html_dir.rglob("*.html")):
-        collector = _AssetCollector()
-        collector.feed(page.read_text(encoding="utf-8"))
-        remote = [u for u in collector.urls if u.lower().startswith(("http:", "https:", "//"))]
-        if remote:
-            found[str(page.relative_to(html_dir))] = remote
-    return found
-
-
 def test_asset_scan_sees_a_cdn_script(tmp_path: Path) -> None:
     (tmp_path / "p.html").write_text(
         '<script src="_static/a.js"></script>'
@@ -191,18 +177,19 @@ def test_asset_scan_sees_a_cdn_script(tmp_path: Path) -> None:
         '<link rel="stylesheet" href="//fonts.example.org/f.css">',
         encoding="utf-8",
     )
-    assert remote_assets(tmp_path) == {
+    assert check_offline.remote_assets(tmp_path) == {
         "p.html": ["https://cdn.example.org/mathjax.js", "//fonts.example.org/f.css"]
     }
+    assert check_offline.main([str(tmp_path)]) == 1
 
 
 @pytest.mark.slow
 def test_tiny_site_loads_nothing_remote_and_ships_mathjax(good_site: Path) -> None:
-    assert remote_assets(good_site) == {}
-    collector = _AssetCollector()
-    collector.feed((good_site / "page.html").read_text(encoding="utf-8"))
+    assert check_offline.remote_assets(good_site) == {}
+    assert check_offline.main([str(good_site)]) == 0
     # Sphinx appends a cache-busting query (?v=...) to each asset.
-    mathjax = [u.split("?")[0] for u in collector.urls if "tex-chtml" in u]
+    urls = check_offline.page_assets(good_site / "page.html")
+    mathjax = [u.split("?")[0] for u in urls if "tex-chtml" in u]
     assert mathjax == ["_static/mathjax/tex-chtml.js"]
     assert (good_site / mathjax[0]).is_file()
 
@@ -211,4 +198,4 @@ def test_real_site_loads_nothing_remote() -> None:
     site = ROOT / "_build" / "html"
     if not (site / "index.html").is_file():
         pytest.skip("the site has not been built (nox -s docs)")
-    assert remote_assets(site) == {}
+    assert check_offline.remote_assets(site) == {}
