@@ -51,5 +51,7 @@ def test_wrong_formula_in_place_fails_the_page(execute_page, page_text, case):
     text = page_text(page)
     # Exactly one occurrence: otherwise the substitution could miss the checked formula.
     assert text.count(original) == 1, f"{original!r} occurs {text.count(original)} times"
-    with pytest.raises(nbclient.exceptions.CellExecutionError):
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as failure:
         execute_page(text.replace(original, wrong))
+    # A check must reject the formula; a NameError from a broken substitution would not count.
+    assert failure.value.ename in {"AssertionError", "GradientCheckError"}, failure.value.ename
