@@ -543,3 +543,15 @@ def test_other_entry_points_reject_bad_input():
         step_sweep(_loss(P_EX), _right(P_EX), Z_EX, [1e-3, 0.0])
     with pytest.raises(ValueError, match="concrete method"):
         step_sweep(_loss(P_EX), _right(P_EX), Z_EX, [1e-3], method="auto")
+
+
+def test_step_sweep_reports_steps_below_float_spacing_as_infinite():
+    # At x = 3, 1e-16 is below half the float spacing: x + h == x, so no quotient exists.
+    p = np.array([0.2, 0.3, 0.5])
+    x = np.array([1.0, 2.0, 3.0])
+    sweep = step_sweep(
+        lambda z: cross_entropy(z, p), lambda z: softmax(z) - p, x, [1e-16, 1e-5], method="central"
+    )
+    assert np.isinf(sweep.max_rel_err[0])
+    assert np.isfinite(sweep.max_rel_err[1])
+    assert sweep.best_step == 1e-5

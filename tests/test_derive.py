@@ -429,3 +429,10 @@ def test_dimension_symbols_are_exported():
     # D is the input size of the linear layer; n the number of classes.
     assert D.is_integer
     assert n.is_positive
+
+
+def test_reciprocal_of_a_sum_prints_as_a_fraction():
+    # sympy routes 1/(a + b) through _print_Mul with args (a + b, -1); it once printed "(a+b)(-1)".
+    u = sp.Symbol("u")
+    assert latex(1 / (1 + sp.exp(-u))) == r"\frac{1}{1 + e^{- u}}"
+    assert latex(1 / (2 + z[1])) == r"\frac{1}{z_{1} + 2}"

@@ -324,6 +324,10 @@ class _Latex(LatexPrinter):
         return self._print(body)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        if not isinstance(expr, sp.Mul):
+            # sympy's _print_Pow hands a reciprocal like 1/(a + b) to _print_Mul; its args are
+            # (base, -1), which must not be mistaken for a product written with evaluate=False.
+            return super()._print_Mul(expr)
         if sp.Mul(*expr.args) != expr:
             return self._print_written_mul(expr)
         factors = sorted(sp.Mul.make_args(expr), key=_factor_rank)
