@@ -436,3 +436,18 @@ def test_reciprocal_of_a_sum_prints_as_a_fraction():
     u = sp.Symbol("u")
     assert latex(1 / (1 + sp.exp(-u))) == r"\frac{1}{1 + e^{- u}}"
     assert latex(1 / (2 + z[1])) == r"\frac{1}{z_{1} + 2}"
+
+
+def test_step_true_for_one_class_only_is_still_caught():
+    # Settings share exact checks after renumbering the classes; a line that names class 1
+    # explicitly is true at i = 1 only and must still be false at i = 2 (and at larger n).
+    report = Derivation(p[i] * z[1], [Step(p[i] * z[i], "claimed for every i")]).verify()
+    report.assert_first_false(1)
+    _, setting = point_of(report)
+    assert setting["i"] != 1
+    linear = Derivation(
+        Derivative(q(j), W[i, d]), [Step(Derivative(q(j), W[i, 1]))], linear_layer=True, ns=(2,)
+    ).verify()
+    linear.assert_first_false(1)
+    _, setting = point_of(linear)
+    assert setting["d"] != 1

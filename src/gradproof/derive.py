@@ -69,6 +69,7 @@ checked exactly for n = 2, 3, 4, 5 at every i; assuming Sum(p[k], (k, 1, n)) = 1
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 import zlib
@@ -125,6 +126,8 @@ z, p, g, x, W = (sp.IndexedBase(name) for name in ("z", "p", "g", "x", "W"))
 # Index symbols range over 1..n unless listed here.
 _INDEX_DIM: dict[sp.Symbol, sp.Symbol] = {d: D}
 _DIMS = (n, D)
+# The dimension of each axis of a base; bases not listed have one axis over 1..n.
+_BASE_AXES: dict[str, tuple[sp.Symbol, ...]] = {"x": (D,), "W": (n, D)}
 
 # How random points are drawn per base (name -> sampler(rng)); anything else is N(0, 1).
 _SAMPLERS: dict[str, Callable[[np.random.Generator], float]] = {
@@ -447,6 +450,24 @@ class _Env:
         return ", ".join(f"{s_} = {v}" for s_, v in (*self.dims, *self.free))
 
 
+@functools.lru_cache(maxsize=65536)
+def _index_symbols(e: sp.Basic) -> tuple[sp.Symbol, ...]:
+    """Index symbols free in ``e`` (not bound by a sum), derivative variables included, sorted."""
+    if isinstance(e, sp.Symbol):
+        return (e,) if e.is_integer and e not in _DIMS else ()
+    found: set[sp.Symbol] = set()
+    if isinstance(e, sp.Sum):
+        bound: set[sp.Symbol] = set()
+        for idx, lo, hi in e.limits:
+            found.update(s_ for s_ in (*_index_symbols(lo), *_index_symbols(hi)) if s_ not in bound)
+            bound.add(idx)
+        found.update(s_ for s_ in _index_symbols(e.function) if s_ not in bound)
+    else:
+        for a in e.args:
+            found.update(_index_symbols(a))
+    return tuple(sorted(found, key=lambda s_: s_.name))
+
+
 def _leaf(base: sp.IndexedBase, idx: tuple[int, ...]) -> sp.Symbol:
     name = f"{base.label}_{'_'.join(str(c) for c in idx)}"
     return sp.Symbol(name, real=True)
@@ -464,6 +485,12 @@ class _Concretizer:
         self.dims = {s_: sp.Integer(v) for s_, v in dims.items()}
         self.linear_layer = linear_layer
         self.leaves: dict[sp.Symbol, tuple[str, tuple[int, ...]]] = {}
+        # A subexpression's concrete form depends only on the values of its own free indices, so
+        # it is computed once per dimension and reused across steps and index settings (the same
+        # sum or derivative recurs in every line of a chain and at every value of i, j, ...).
+        self._cache: dict[tuple[sp.Basic, tuple[sp.Integer | None, ...]], sp.Basic] = {}
+        self._logits: dict[int, sp.Expr] = {}
+        self.bases: dict[str, sp.IndexedBase] = {}
 
     def __call__(self, expr: sp.Expr, free: Mapping[sp.Symbol, int] | None = None) -> sp.Expr:
         env = dict(self.dims) | {s_: sp.Integer(v) for s_, v in (free or {}).items()}
@@ -480,15 +507,57 @@ class _Concretizer:
         }
 
     def _logit(self, c: int) -> sp.Expr:
-        n_in = int(self.dims[D])
-        return sp.Add(*[self._leaf(W, (c, dd)) * self._leaf(x, (dd,)) for dd in range(1, n_in + 1)])
+        if c not in self._logits:
+            n_in = int(self.dims[D])
+            self._logits[c] = sp.Add(
+                *[self._leaf(W, (c, dd)) * self._leaf(x, (dd,)) for dd in range(1, n_in + 1)]
+            )
+        return self._logits[c]
 
     def _leaf(self, base: sp.IndexedBase, idx: tuple[int, ...]) -> sp.Symbol:
         leaf = _leaf(base, idx)
         self.leaves[leaf] = (str(base.label), idx)
+        self.bases[str(base.label)] = base
         return leaf
 
+    def relabel(self, expr: sp.Expr, env: _Env) -> sp.Expr:
+        """``expr`` with classes (and inputs) renumbered so the free indices take values 1, 2, ...
+
+        A bijective renaming of variables, so it maps identities to identities: settings that
+        differ only by which classes the free indices pick share one exact check.
+        """
+        perms: dict[sp.Symbol, dict[int, int]] = {}
+        for dim, size in env.dims:
+            first: list[int] = []
+            for f, v in env.free:
+                if _index_dim(f) == dim and v not in first:
+                    first.append(v)
+            order = first + [c for c in range(1, size + 1) if c not in first]
+            perms[dim] = {old: new for new, old in enumerate(order, 1) if old != new}
+        if not any(perms.values()):
+            return expr
+        mapping = {}
+        for leaf in expr.free_symbols:
+            if leaf not in self.leaves:
+                continue
+            label, idx = self.leaves[leaf]
+            axes = _BASE_AXES.get(label, (n,))
+            new = tuple(perms.get(ax, {}).get(c, c) for ax, c in zip(axes, idx, strict=False))
+            if new != idx:
+                mapping[leaf] = self._leaf(self.bases[label], new)
+        return expr.xreplace(mapping)
+
     def _conc(self, e: sp.Basic, env: dict[sp.Symbol, sp.Integer]) -> sp.Basic:
+        if not e.args:
+            return self._conc_node(e, env)
+        key = (e, tuple(env.get(s_) for s_ in _index_symbols(e)))
+        out = self._cache.get(key)
+        if out is None:
+            out = self._conc_node(e, env)
+            self._cache[key] = out
+        return out
+
+    def _conc_node(self, e: sp.Basic, env: dict[sp.Symbol, sp.Integer]) -> sp.Basic:
         if isinstance(e, sp.Sum):
             return self._sum(e, env)
         if isinstance(e, _Display):
@@ -535,9 +604,8 @@ class _Concretizer:
         return self._leaf(e.base, tuple(idx))
 
     def _check_range(self, e: sp.Indexed, idx: list[int]) -> None:
-        label = str(e.base.label)
-        his = {"x": [self.dims.get(D)], "W": [self.dims[n], self.dims.get(D)]}
-        for c, h in zip(idx, his.get(label, [self.dims[n]]), strict=False):
+        axes = _BASE_AXES.get(str(e.base.label), (n,))
+        for c, h in zip(idx, (self.dims.get(ax) for ax in axes), strict=False):
             if h is not None and not 1 <= c <= int(h):
                 msg = f"{e} is outside 1..{h}"
                 raise ValueError(msg)
@@ -557,8 +625,12 @@ class _Concretizer:
         direct = sp.diff(expr, leaf)
         if not self.linear_layer or self.leaves[leaf][0] not in ("W", "x"):
             return direct
-        # z_c stays a symbol until the end, so derivatives in W or x go through the chain rule.
+        # z_c stays a symbol until the end, so derivatives in W or x go through the chain rule;
+        # only the logits that contain the leaf contribute (W[c, d] sits in z_c alone).
+        base, idx = self.leaves[leaf]
         zs = [s_ for s_ in expr.free_symbols if s_ in self.leaves and self.leaves[s_][0] == "z"]
+        if base == "W":
+            zs = [zc for zc in zs if self.leaves[zc][1][0] == idx[0]]
         return direct + sp.Add(
             *[sp.diff(expr, zc) * sp.diff(self._logit(self.leaves[zc][1][0]), leaf) for zc in zs]
         )
@@ -699,26 +771,7 @@ class Step:
 
 def _free_indices(exprs: Iterable[sp.Basic]) -> tuple[sp.Symbol, ...]:
     """Integer symbols not bound by a sum, including those in derivative variables like z[j]."""
-    found: set[sp.Symbol] = set()
-
-    def walk(e: sp.Basic, bound: frozenset[sp.Symbol]) -> None:
-        if isinstance(e, sp.Symbol):
-            if e.is_integer and e not in _DIMS and e not in bound:
-                found.add(e)
-            return
-        if isinstance(e, sp.Sum):
-            inner = bound
-            for idx, lo, hi in e.limits:
-                walk(lo, inner)
-                walk(hi, inner)
-                inner = inner | {idx}
-            walk(e.function, inner)
-            return
-        for a in e.args:
-            walk(a, bound)
-
-    for e in exprs:
-        walk(e, frozenset())
+    found = set().union(*(_index_symbols(e) for e in exprs))
     return tuple(sorted(found, key=lambda s_: s_.name))
 
 
@@ -816,6 +869,7 @@ class Derivation:
         self.exprs = [lhs, *(st.expr for st in self.steps)]
         self.free = _free_indices(self.exprs)
         self._report: DerivationReport | None = None
+        self._per_dims: dict[tuple[tuple[sp.Symbol, int], ...], _Conc] = {}
 
     # ---- settings -------------------------------------------------------------------------
 
@@ -837,13 +891,17 @@ class Derivation:
     # ---- per-setting machinery -------------------------------------------------------------
 
     def _concrete(self, dims: dict[sp.Symbol, int], env: _Env) -> tuple[list[sp.Expr], _Conc]:
-        conc = _Concretizer(dims, self.linear_layer)
+        key = tuple(dims.items())
+        if key not in self._per_dims:
+            # One concretiser (and its cache) and one solved assumption per dimension setting.
+            conc = _Concretizer(dims, self.linear_layer)
+            self._per_dims[key] = _Conc(conc, self._assumption_map(conc, dims))
+        shared = self._per_dims[key]
         free = dict(env.free)
-        exprs = [conc(e, free) for e in self.exprs]
-        fixes = self._assumption_map(conc, dims)
-        if fixes:
-            exprs = [e.xreplace(fixes) for e in exprs]
-        return exprs, _Conc(conc, fixes)
+        exprs = [shared.conc(e, free) for e in self.exprs]
+        if shared.fixes:
+            exprs = [e.xreplace(shared.fixes) for e in exprs]
+        return exprs, shared
 
     def _assumption_map(
         self, conc: _Concretizer, dims: dict[sp.Symbol, int]
@@ -912,6 +970,7 @@ class Derivation:
             if proved[t]:
                 results[t].status = "proved for all n"
         first: tuple[int, dict[str, Any], float, float] | None = None
+        cancelled: set[sp.Expr] = set()  # differences (renumbered) already shown to cancel
         for dims, env in self._settings():
             exprs, conc = self._concrete(dims, env)
             leaves = set().union(*(e.free_symbols for e in exprs))
@@ -921,7 +980,9 @@ class Derivation:
                 if proved[t] or res.status == "false":
                     continue
                 a, b = exprs[t], exprs[t + 1]
-                if _exact_zero(a - b):
+                key = conc.conc.relabel(a - b, env)
+                if key in cancelled or _exact_zero(key):
+                    cancelled.add(key)
                     res.exact_settings += 1
                     continue
                 points = points or self._points(dims, leaves | set(conc.fixes))
@@ -936,6 +997,7 @@ class Derivation:
                     cx = {"setting": dict(env.dims + env.free), "point": _by_base(point, conc)}
                     first = (t, cx, va, vb)
         self._mark_lhs_mismatch(results, first)
+        self._per_dims.clear()  # the caches are only needed while verifying
         elapsed = time.perf_counter() - start
         first_false = None if first is None else first[0] + 1
         report = DerivationReport(
