@@ -15,6 +15,7 @@ from sympy import KroneckerDelta as delta
 from gradproof.derive import (
     D,
     Derivation,
+    DerivationReport,
     J,
     L,
     Step,
@@ -29,6 +30,7 @@ from gradproof.derive import (
     n,
     p,
     q,
+    qv,
     s,
     sum_eq,
     sum_ne,
@@ -356,7 +358,10 @@ def test_markdown_names_the_assumption_and_later_lines():
     chain = [Step(q(i)), Step(q(i) + 0 * p[i])]
     md = Derivation(Derivative(J, z[i]), chain, assume=SUM_P_IS_1)._repr_markdown_()
     assert r"assuming $\sum_{k=1}^{n} p_{k} = 1$" in md
-    assert "Step 2 follow" in md
+    assert "Step 2 follows from the line before" in md
+    several = [Step(q(i)), Step(q(i) + 0 * p[i]), Step(q(i) + 0 * z[i])]
+    md = Derivation(Derivative(J, z[i]), several)._repr_markdown_()
+    assert "Steps 2 and 3 follow from the line before" in md
     assert "not from the left-hand side" in md
 
 
@@ -451,3 +456,54 @@ def test_step_true_for_one_class_only_is_still_caught():
     linear.assert_first_false(1)
     _, setting = point_of(linear)
     assert setting["d"] != 1
+
+
+def test_leading_minus_one_of_a_written_product_prints_as_a_sign():
+    inner = sp.Add(p[i] * (1 - q(i)), sum_ne(-q(k) * p[k], k, i), evaluate=False)
+    tex = latex(Mul(-1, inner, evaluate=False))
+    assert tex.startswith(r"- \left(p_{i} \left(1 - q_{i}\right)")
+    assert "-1" not in tex
+    # A -1 that is not the first written factor is left alone.
+    assert latex(Mul(p[i], -1, evaluate=False)).startswith("p_{i}")
+
+
+def test_math_in_a_reason_is_passed_through():
+    dv = Derivation(
+        q(i), [Step(exp(z[i]) / total(exp(z[k])), "definition, with $k \\ne i$ in p_k")]
+    )
+    tex = dv.to_latex()
+    assert r"\text{definition, with }k \ne i\text{ in p\_k}" in tex
+    plain = Derivation(q(i), [Step(exp(z[i]) / total(exp(z[k])), "costs $5")]).to_latex()
+    assert r"\text{costs \$5}" in plain  # an unmatched dollar is text
+
+
+def test_report_carries_and_states_the_restrictions():
+    dv = Derivation(Derivative(q(i), z[j]), [Step(-q(i) * q(j))], where=Ne(i, j))
+    report = dv.verify()
+    assert isinstance(report, DerivationReport)
+    assert report.where == (Ne(i, j),)
+    assert "at every i, j with i ≠ j" in report.summary
+    assert r"at every i, j with $i \neq j$" in report.checked(markdown=True)
+    assumed = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])], assume=SUM_P_IS_1).verify()
+    assert assumed.assume == (SUM_P_IS_1,)
+    assert "assuming Sum(p[k], (k, 1, n)) = 1" in assumed.summary
+
+
+def test_numeric_summary_says_how_many_points():
+    report = Derivation(q(i), [Step(q(i) * (sp.sin(z[i]) ** 2 + sp.cos(z[i]) ** 2))]).verify()
+    assert "numerically (50 digits at 3 seeded points)" in report.summary
+
+
+def test_derivative_in_a_free_positive_base():
+    # Seed 002, eq. (7): dJ/dq_i with q free is -p_i / q_i, not the sum of all p_k / q_k.
+    loss = -total(p[j] * log(qv[j]), j)
+    right = Derivation(Derivative(loss, qv[i]), [Step(-p[i] / qv[i])]).verify()
+    right.assert_verified()
+    wrong = Derivation(Derivative(loss, qv[i]), [Step(-total(p[k] / qv[k]))]).verify()
+    wrong.assert_first_false(1)
+    pt, setting = point_of(wrong)
+    ii = setting["i"] - 1
+    assert np.all(pt["q"] > 0)
+    assert wrong.lhs_value == pytest.approx(-pt["p"][ii] / pt["q"][ii], rel=1e-12)
+    assert wrong.rhs_value == pytest.approx(-(pt["p"] / pt["q"]).sum(), rel=1e-12)
+    assert latex(qv[i]) == "q_{i}"

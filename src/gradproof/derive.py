@@ -17,6 +17,10 @@ Vocabulary (all exported)
 ``z, p, g, x, W``
     ``IndexedBase`` objects: logits, targets, upstream gradient ``∂L/∂q`` (vector-Jacobian page),
     layer input, weights ``W[k, d]``.
+``qv``
+    The probabilities as independent positive variables (prints as :math:`q_i`), for
+    derivatives with respect to ``q`` itself, e.g. ``Derivative(-Sum(p[j] * log(qv[j]), (j, 1,
+    n)), qv[i])``. Any ``IndexedBase(..., positive=True)`` is sampled in (0.1, 1).
 ``q(a)``
     Softmax entry; prints as :math:`q_a`, checked as :math:`e^{z_a} / \sum_k e^{z_k}`.
 ``s(a)``
@@ -71,6 +75,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -105,6 +110,7 @@ __all__ = [
     "n",
     "p",
     "q",
+    "qv",
     "s",
     "softmax_expr",
     "sum_eq",
@@ -122,6 +128,8 @@ n, D = sp.symbols("n D", integer=True, positive=True)
 _N = n  # parameters called n (the concrete size) shadow the symbol inside functions
 i, j, k, m, d = sp.symbols("i j k m d", integer=True, positive=True)
 z, p, g, x, W = (sp.IndexedBase(name) for name in ("z", "p", "g", "x", "W"))
+# The probabilities as free positive variables, for derivatives in q itself (prints as q_i).
+qv = sp.IndexedBase("q", positive=True)
 
 # Index symbols range over 1..n unless listed here.
 _INDEX_DIM: dict[sp.Symbol, sp.Symbol] = {d: D}
@@ -135,6 +143,8 @@ _SAMPLERS: dict[str, Callable[[np.random.Generator], float]] = {
     "p": lambda rng: rng.uniform(0.0, 1.0),
 }
 _OTHER_SYMBOL_RANGE = (0.5, 2.0)
+# Entries of a positive IndexedBase (such as qv): bounded away from 0 so 1/q stays moderate.
+_POSITIVE_RANGE = (0.1, 1.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,15 +362,19 @@ class _Latex(LatexPrinter):
 
     def _print_written_mul(self, expr: sp.Mul) -> str:
         """A product built with evaluate=False (a thread's line): factors in the written order."""
-        parts = []
-        for f in expr.args:
+        args = list(expr.args)
+        sign = ""
+        if len(args) > 1 and args[0] == -1:  # -1 (a + b) reads as -(a + b)
+            sign, args = "- ", args[1:]
+        parts: list[str] = []
+        for f in args:
             if isinstance(f, sp.Pow) and f.exp == -1:
                 parts.append(rf"\frac{{1}}{{{self._print(f.base)}}}")
             elif isinstance(f, sp.Add) or (_negative(f) and parts):
                 parts.append(rf"\left({self._print(f)}\right)")
             else:
                 parts.append(self._print(f))
-        return " ".join(parts)
+        return sign + " ".join(parts)
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         if sp.Add(*expr.args) != expr:  # built with evaluate=False: keep the written order
@@ -470,7 +484,7 @@ def _index_symbols(e: sp.Basic) -> tuple[sp.Symbol, ...]:
 
 def _leaf(base: sp.IndexedBase, idx: tuple[int, ...]) -> sp.Symbol:
     name = f"{base.label}_{'_'.join(str(c) for c in idx)}"
-    return sp.Symbol(name, real=True)
+    return sp.Symbol(name, positive=True) if base.is_positive else sp.Symbol(name, real=True)
 
 
 class _Concretizer:
@@ -734,6 +748,64 @@ class DerivationReport:
     seed: int
     elapsed: float
     summary: str = field(default="")
+    #: Restrictions on the free indices (``where=``); settings violating them were skipped.
+    where: tuple[sp.Basic, ...] = ()
+    #: Conditions granted (``assume=``), solved for one entry in every setting.
+    assume: tuple[sp.Basic, ...] = ()
+    linear_layer: bool = False
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            self.summary = self.describe()
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The status of each step, in order."""
+        return tuple(r.status for r in self.steps)
+
+    def checked(self, *, markdown: bool = False) -> str:
+        """What ran: sizes, free indices and their restrictions, exact or numeric, assumptions.
+
+        With ``markdown=True`` relations are ``$...$`` LaTeX instead of plain text.
+        """
+
+        def show(rel: sp.Basic) -> str:
+            return f"${latex(rel)}$" if markdown else _plain_relation(rel)
+
+        statuses = {r.status for r in self.steps if r.status != "false"}
+        if statuses == {"proved for all n"}:
+            return "proved for all n by expansion"
+        if statuses <= {"exact", "proved for all n"}:
+            how = "exactly"
+        else:
+            how = f"exactly or numerically ({DPS} digits at {self.n_points} seeded points)"
+        dims = f"n = {', '.join(map(str, self.ns))}"
+        if self.Ds:
+            dims += f" and D = {', '.join(map(str, self.Ds))}"
+        text = f"checked {how} for {dims}"
+        if self.free:
+            text += f" at every {', '.join(self.free)}"
+        if self.where:
+            text += " with " + ", ".join(show(w) for w in self.where)
+        if self.linear_layer:
+            text += "; logits " + show(sp.Eq(z[k], sp.Sum(W[k, d] * x[d], (d, 1, D))))
+        if self.assume:
+            text += "; assuming " + ", ".join(show(a) for a in self.assume)
+        return text
+
+    def describe(self, *, markdown: bool = False) -> str:
+        """:meth:`checked`, then the first false step and its counterexample, if any."""
+        text = self.checked(markdown=markdown)
+        cx = self.counterexample
+        if self.first_false is None or cx is None:
+            return text
+        setting = ", ".join(f"{s_} = {v}" for s_, v in cx["setting"].items())
+        point = ", ".join(f"{b} = {_fmt_values(vs)}" for b, vs in cx["point"].items())
+        return (
+            f"{text}; step {self.first_false} is false: at {setting}, {point}: "
+            f"previous line = {_fmt(self.lhs_value)}, this line = {_fmt(self.rhs_value)}"
+        )
 
     def assert_verified(self) -> None:
         """Raise AssertionError naming the first false step and its counterexample."""
@@ -935,7 +1007,9 @@ class Derivation:
                 salt = zlib.crc32(f"{self.seed}|{key}|{t}|{leaf.name}".encode())
                 rng = np.random.default_rng([self.seed, salt])
                 base = leaf.name.split("_")[0]
-                if base in _SAMPLERS or "_" in leaf.name:
+                if leaf.is_positive and base not in _SAMPLERS:
+                    raw = rng.uniform(*_POSITIVE_RANGE)
+                elif base in _SAMPLERS or "_" in leaf.name:
                     raw = _SAMPLERS.get(base, lambda r: r.normal())(rng)
                 else:
                     raw = rng.uniform(*_OTHER_SYMBOL_RANGE)
@@ -1000,7 +1074,7 @@ class Derivation:
         self._per_dims.clear()  # the caches are only needed while verifying
         elapsed = time.perf_counter() - start
         first_false = None if first is None else first[0] + 1
-        report = DerivationReport(
+        return DerivationReport(
             ok=first is None,
             steps=results,
             first_false=first_false,
@@ -1013,9 +1087,11 @@ class Derivation:
             n_points=self.n_points,
             seed=self.seed,
             elapsed=elapsed,
+            where=self.where,
+            assume=self.assume,
+            linear_layer=self.linear_layer,
+            title=self.title,
         )
-        report.summary = self._summary(report)
-        return report
 
     def _mark_lhs_mismatch(
         self, results: list[StepResult], first: tuple[int, dict[str, Any], float, float] | None
@@ -1034,43 +1110,6 @@ class Derivation:
             results[t].equals_lhs = mism is None
 
     # ---- text ------------------------------------------------------------------------------
-
-    def _checked_phrase(self, report: DerivationReport, show: Callable[[sp.Basic], str]) -> str:
-        statuses = {r.status for r in report.steps if r.status != "false"}
-        if statuses == {"proved for all n"}:
-            return "proved for all n by expansion"
-        how = "exactly" if statuses <= {"exact", "proved for all n"} else "exactly or numerically"
-        dims = f"n = {', '.join(map(str, self.ns))}"
-        if report.Ds:
-            dims += f" and D = {', '.join(map(str, self.Ds))}"
-        text = f"checked {how} for {dims}"
-        if report.free:
-            text += f" at every {', '.join(report.free)}"
-        if self.where:
-            text += " with " + ", ".join(show(w) for w in self.where)
-        if self.linear_layer:
-            text += "; logits " + show(sp.Eq(z[k], sp.Sum(W[k, d] * x[d], (d, 1, D))))
-        if self.assume:
-            text += "; assuming " + ", ".join(show(a) for a in self.assume)
-        return text
-
-    def _false_phrase(self, report: DerivationReport) -> str:
-        cx = report.counterexample
-        assert cx is not None
-        setting = ", ".join(f"{s_} = {v}" for s_, v in cx["setting"].items())
-        point = ", ".join(f"{b} = {_fmt_values(vs)}" for b, vs in cx["point"].items())
-        return (
-            f"step {report.first_false} is false: at {setting}, {point}: "
-            f"previous line = {_fmt(report.lhs_value)}, this line = {_fmt(report.rhs_value)}"
-        )
-
-    def _summary(
-        self, report: DerivationReport, show: Callable[[sp.Basic], str] | None = None
-    ) -> str:
-        text = self._checked_phrase(report, show or _plain_relation)
-        if report.first_false is not None:
-            text += "; " + self._false_phrase(report)
-        return text
 
     def __str__(self) -> str:
         report = self.verify()
@@ -1092,7 +1131,7 @@ class Derivation:
         for t, (st, res) in enumerate(zip(self.steps, report.steps, strict=True)):
             left = latex(self.lhs) if t == 0 else ""
             mark = r"\checkmark" if res.ok else r"\times"
-            why = rf"\quad\text{{{_tex_text(st.why)}}}" if st.why else ""
+            why = rf"\quad {_why_tex(st.why)}" if st.why else ""
             rows.append(rf"{left} &= {latex(st.expr)} && {mark}{why}")
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
@@ -1104,12 +1143,13 @@ class Derivation:
             later = [
                 r.number for r in report.steps[report.first_false :] if r.ok and not r.equals_lhs
             ]
+            if len(later) == 1:
+                extra = f" Step {later[0]} follows"
+            elif later:
+                extra = f" Steps {', '.join(map(str, later[:-1]))} and {later[-1]} follow"
             if later:
-                extra = (
-                    f" Step{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} "
-                    "follow from the line before but not from the left-hand side."
-                )
-        summary = self._summary(report, lambda r: f"${latex(r)}$")
+                extra += " from the line before but not from the left-hand side."
+        summary = report.describe(markdown=True)
         text = summary[0].upper() + summary[1:] + "." + extra
         return f"{head}$$\n{self.to_latex()}\n$$\n\n{text}\n"
 
@@ -1205,6 +1245,27 @@ def _tex_text(text: str) -> str:
     repl = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "%": r"\%", "$": r"\$", "#": r"\#"}
     repl |= {"&": r"\&", "_": r"\_", "^": r"\^{}"}
     return "".join(repl.get(c, c) for c in text)
+
+
+def _why_tex(why: str) -> str:
+    r"""A step's reason as LaTeX: ``$...$`` passes through as math, the rest is ``\text``.
+
+    An unmatched ``$`` (or ``\$``) is shown as a dollar sign.
+
+    >>> _why_tex("sum over $j \\ne i$ of p_j")
+    '\\text{sum over }j \\ne i\\text{ of p\\_j}'
+    """
+    parts = re.split(r"(?<!\\)\$", why)
+    if len(parts) % 2 == 0:  # unmatched: no math at all
+        parts = [why]
+    out = []
+    for t, part in enumerate(parts):
+        if t % 2:
+            out.append(part)
+        elif part:
+            literal = part.replace("\\$", "$")
+            out.append(rf"\text{{{_tex_text(literal)}}}")
+    return "".join(out)
 
 
 def evaluate(
