@@ -294,6 +294,25 @@ def test_missing_sum_p_with_unnormalised_targets_is_not_called_a_constant_factor
     assert any("sums to" in h and "sum(p)" in h for h in result.hints)
 
 
+def test_identically_zero_analytic_gets_its_own_hint():
+    # Seed 003's asker: a weight derivative of 0, where the softmax does depend on the weights.
+    w = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    x = np.array([1.0, 2.0])
+    result = check_jacobian(
+        lambda v: softmax(v @ x), lambda v: np.zeros((3, *v.shape)), w, raise_on_fail=False
+    )
+    assert not result.ok
+    assert any("identically 0" in h and "lost entirely" in h for h in result.hints)
+    assert not any("constant factor" in h for h in result.hints)
+    # A directional check along a direction that moves f, with a zero gradient, says the same.
+    directional = check_directional(_loss(P_EX), np.zeros_like, Z_EX, raise_on_fail=False)
+    assert any("identically 0" in h for h in directional.hints)
+    # A gradient that is merely small is not called zero.
+    small = _fail(lambda z: 1e-3 * (_q(z) - P_EX))
+    assert not any("identically 0" in h for h in small.hints)
+    assert any("constant factor" in h for h in small.hints)
+
+
 def test_constant_offset_hint():
     result = _fail(lambda z: _q(z) - P_EX - 0.3)
     assert any("offset by a constant" in h and "-0.3" in h for h in result.hints)

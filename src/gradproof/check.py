@@ -410,7 +410,13 @@ def _hints(a: np.ndarray, b: np.ndarray, kind: str, rtol: float, atol: float) ->
         return (f"the analytic side has NaN or infinity in {int(bad.sum())} component(s)",)
     hints = []
     bb = float(np.sum(b * b))
-    if a.size >= 2 and bb > 0:
+    if bb > 0 and not np.any(a):
+        # Not "a constant factor 0": nothing of the derivative survived.
+        hints.append(
+            "analytic is identically 0: a derivative lost entirely, e.g. differentiating along "
+            "a direction that does not change f"
+        )
+    elif a.size >= 2 and bb > 0:
         c = float(np.sum(a * b)) / bb
         if _allclose(a, -b, rtol, atol):
             hints.append("analytic = -numeric: a sign flip (e.g. p - q written for q - p)")
