@@ -30,11 +30,15 @@ SPHINX_STRICT = ("-W", "-n", "--keep-going", "-T", "-E")
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install dependency groups (and the package, editable) under the constraints."""
+    constraints = ("-c", str(CONSTRAINTS))
+    # First the pinned pip itself: a venv starts with whatever pip its Python
+    # bundles, and older ones lack --build-constraint.
+    session.install(*constraints, "pip")
     args = list(nox.project.dependency_groups(PYPROJECT, *groups))
     if project:
         args += ["-e", "."]
-    # PIP_CONSTRAINT also pins the build backend in pip's isolated build env.
-    session.install("-c", str(CONSTRAINTS), *args, env={"PIP_CONSTRAINT": str(CONSTRAINTS)})
+    # --build-constraint pins the build backend in pip's isolated build env too.
+    session.install(*constraints, "--build-constraint", str(CONSTRAINTS), *args)
 
 
 def fetch_mathjax(session: nox.Session) -> None:
@@ -119,13 +123,16 @@ def lock(session: nox.Session) -> None:
     groups = sorted(PYPROJECT["dependency-groups"])
     build_requires = PYPROJECT["build-system"]["requires"]
     # No constraints here: this is the fresh resolve the file is made from.
+    session.install("--upgrade", "pip")
     session.install(*nox.project.dependency_groups(PYPROJECT, *groups), *build_requires)
     session.install("-e", ".")
     frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
-    pins = sorted(
-        (line for line in frozen.splitlines() if line and not line.startswith("#")),
-        key=str.lower,
-    )
+    pip_version = session.run(
+        "python", "-c", "import pip; print(pip.__version__)", silent=True
+    ).strip()
+    lines = [line for line in frozen.splitlines() if line and not line.startswith("#")]
+    # freeze leaves pip out; every session installs this pip first.
+    pins = sorted([*lines, f"pip=={pip_version}"], key=str.lower)
     where = session.run(
         "python",
         "-c",
