@@ -1,0 +1,395 @@
+r"""Tables, figures and "What was checked" summaries for the pages.
+
+Every page shows a thread's wrong formula next to the truth, keeps a record of the derivations
+and numeric checks it ran, and ends by saying exactly what ran. These helpers do that once:
+
+:func:`compare`
+    Arrays side by side, one row per index value, numbers to a stated number of digits.
+:func:`table`
+    Any rows as a Markdown table (numbers formatted the same way).
+:class:`Ledger`
+    Verifies derivations (asserting which step is false, if one should be) and records them and
+    numeric checks; :meth:`Ledger.summary` is the page's "What was checked".
+:func:`checked_summary`
+    That summary from any :class:`~gradproof.derive.DerivationReport`,
+    :class:`~gradproof.derive.Derivation` or :class:`~gradproof.check.GradCheckResult`.
+:func:`png`
+    A Matplotlib figure as a PNG output on an opaque white background.
+
+The returned objects render as Markdown in a notebook (``_repr_markdown_``; the site renders it
+as MyST, so ``$...$`` is math) and print as plain text.
+
+Examples
+--------
+>>> import numpy as np
+>>> print(compare({"truth": np.array([0.1, -0.25]), "wrong": np.array([0.0, 1 / 3])}))
+| i | truth | wrong |
+|---|---|---|
+| 1 | 0.1000 | 0.0000 |
+| 2 | -0.2500 | 0.3333 |
+"""
+
+from __future__ import annotations
+
+import io
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from gradproof.check import GradCheckResult
+from gradproof.derive import Derivation, DerivationReport
+
+__all__ = ["Ledger", "Markdown", "checked_summary", "compare", "fmt", "png", "table"]
+
+
+class Markdown:
+    """Text shown as Markdown in a notebook and as plain text by ``print``.
+
+    Parameters
+    ----------
+    markdown : str
+        What the notebook renders (MyST on this site: ``$...$`` is math).
+    plain : str, optional
+        What ``str`` returns; defaults to `markdown`.
+    """
+
+    def __init__(self, markdown: str, plain: str | None = None) -> None:
+        self.markdown = markdown
+        self.plain = markdown if plain is None else plain
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def __str__(self) -> str:
+        return self.plain
+
+    def __repr__(self) -> str:
+        return f"<Markdown, {len(self.markdown.splitlines())} lines>"
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A table cell: real numbers with `digits` decimals (never ``-0.0000``), the rest as ``str``.
+
+    >>> fmt(-0.00001), fmt(2 / 3, 2), fmt(3), fmt("$q_i$")
+    ('0.0000', '0.67', '3', '$q_i$')
+    """
+    if isinstance(value, numbers.Integral):  # bool included
+        return str(value)
+    if isinstance(value, numbers.Real):
+        # + 0.0 turns a rounded -0.0 into 0.0
+        return f"{round(float(value), digits) + 0.0:.{digits}f}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int = 4) -> Markdown:
+    """A Markdown table; numbers go through :func:`fmt` with `digits` decimals.
+
+    >>> print(table(["", "value"], [["$J$", 1.23456], ["n", 3]]))
+    |  | value |
+    |---|---|
+    | $J$ | 1.2346 |
+    | n | 3 |
+    """
+    headers = list(headers)
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in rows:
+        cells = [fmt(v, digits) for v in row]
+        if len(cells) != len(headers):
+            msg = f"rows must have {len(headers)} cells like the headers; got {len(cells)}"
+            raise ValueError(msg)
+        lines.append("| " + " | ".join(cells) + " |")
+    return Markdown("\n".join(lines))
+
+
+def compare(
+    columns: Mapping[str, ArrayLike],
+    index_name: str | Sequence[str] = "i",
+    *,
+    digits: int = 4,
+    where: Callable[..., bool] | None = None,
+    title: str = "",
+) -> Markdown:
+    r"""Arrays side by side (a wrong formula next to the truth), one row per index value.
+
+    Parameters
+    ----------
+    columns : mapping of str to array_like
+        Column header to values; all arrays have one shape (scalars are repeated).
+    index_name : str or sequence of str
+        Name of each axis, e.g. ``"i"`` or ``("j", "i")``; indices are shown 1-based.
+    digits : int
+        Decimals of every value.
+    where : callable, optional
+        Keeps the rows where ``where(*index)`` (1-based) is true, e.g. ``lambda j, i: j != i``.
+    title : str
+        A line shown above the table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jac = np.array([[0.25, -0.25], [-0.25, 0.25]])
+    >>> print(compare({"truth": jac, "claim": 0.0}, ("j", "i"), where=lambda j, i: j != i))
+    | j | i | truth | claim |
+    |---|---|---|---|
+    | 1 | 2 | -0.2500 | 0.0000 |
+    | 2 | 1 | -0.2500 | 0.0000 |
+    """
+    if not columns:
+        msg = "columns must name at least one array"
+        raise ValueError(msg)
+    arrays = {name: np.asarray(v, dtype=float) for name, v in columns.items()}
+    shapes = {a.shape for a in arrays.values() if a.ndim}
+    if len(shapes) > 1:
+        msg = f"columns must all have one shape; got {sorted(shapes)}"
+        raise ValueError(msg)
+    shape = shapes.pop() if shapes else ()
+    names = [index_name] if isinstance(index_name, str) else list(index_name)
+    if len(names) != len(shape):
+        msg = f"index_name must name each of the {len(shape)} axes; got {names}"
+        raise ValueError(msg)
+    rows = []
+    for idx in np.ndindex(*shape):
+        label = tuple(c + 1 for c in idx)
+        if where is None or where(*label):
+            rows.append([*label, *(float(a[idx] if a.ndim else a) for a in arrays.values())])
+    out = table([*names, *arrays], rows, digits=digits)
+    if title:
+        return Markdown(f"{title}\n\n{out.markdown}", f"{title}\n{out.plain}")
+    return out
+
+
+# ------------------------------------------------------------------------------ summaries
+
+_Item = Derivation | DerivationReport | GradCheckResult
+
+
+def _report(item: Derivation | DerivationReport) -> DerivationReport:
+    return item.verify() if isinstance(item, Derivation) else item
+
+
+def _marks(report: DerivationReport) -> str:
+    return "".join("✓" if s.ok else "✗" for s in report.steps)
+
+
+def _derivation_line(name: str, report: DerivationReport, markdown: bool) -> str:
+    text = f"{name}: {_marks(report)} {report.checked(markdown=markdown)}"
+    if report.first_false is not None and report.counterexample is not None:
+        setting = ", ".join(f"{s} = {v}" for s, v in report.counterexample["setting"].items())
+        text += f"; step {report.first_false} is false (first counterexample at {setting})"
+    return text
+
+
+def _numeric_line(name: str, r: GradCheckResult) -> str:
+    fallback = (
+        f" (fell back from the complex step: {r.fallback_reason})" if r.fallback_reason else ""
+    )
+    if r.ok:
+        outcome = f"passed, largest relative error {r.max_rel_err:.1e}"
+    else:
+        outcome = f"rejected, {r.n_failing} of {r.n_checked} components outside tolerance"
+    return (
+        f"{name}: {r.kind} check, {r.method}{fallback}, {r.n_checked} components, "
+        f"{r.n_evals} evaluations: {outcome}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _totals(reports: list[DerivationReport], numeric: list[GradCheckResult]) -> str:
+    parts = []
+    if reports:
+        ns = sorted({v for r in reports for v in r.ns})
+        sizes = f"{ns[0]}…{ns[-1]}" if len(ns) > 1 else f"{ns[0]}"
+        held = {s for r in reports for s in r.statuses} - {"false"}
+        kinds = [k for k in ("exact", "numeric", "proved for all n") if k in held]
+        parts.append(
+            f"{_count(len(reports), 'derivation')} with {_count(sum(len(r.steps) for r in reports), 'step')}, "
+            f"n = {sizes}; steps that hold: {', '.join(kinds) if kinds else 'none'}"
+        )
+    if numeric:
+        methods = ", ".join(sorted({r.method for r in numeric}))
+        passed = [r for r in numeric if r.ok]
+        text = (
+            f"{_count(len(numeric), 'numeric check')} ({methods}; "
+            f"{sum(r.n_evals for r in numeric)} evaluations, up to "
+            f"{max(r.n_checked for r in numeric)} components)"
+        )
+        if passed:
+            text += f", largest relative error of a pass {max(r.max_rel_err for r in passed):.1e}"
+        parts.append(text)
+    return "In all: " + "; ".join(parts) + "."
+
+
+def _named(items: Iterable[_Item | Mapping[str, _Item]]) -> list[tuple[str, _Item]]:
+    out: list[tuple[str, _Item]] = []
+    for item in items:
+        pairs = item.items() if isinstance(item, Mapping) else [("", item)]
+        for name, obj in pairs:
+            if not isinstance(obj, Derivation | DerivationReport | GradCheckResult):
+                msg = (
+                    "checked_summary takes Derivation, DerivationReport or GradCheckResult "
+                    f"objects (or mappings of names to them); got {type(obj).__name__}"
+                )
+                raise TypeError(msg)
+            out.append((name, obj))
+    return out
+
+
+def checked_summary(*items: _Item | Mapping[str, _Item]) -> Markdown:
+    r"""The honest "What was checked" list: one line per derivation and per numeric check.
+
+    A derivation's line gives its ✓/✗ per step and what ran (sizes, free indices with their
+    restrictions, exact or numeric, assumptions, and the first false step); a numeric check's
+    line gives its kind, method, size, evaluations and error. A last line adds them up.
+
+    Parameters
+    ----------
+    *items : Derivation, DerivationReport, GradCheckResult, or mapping of name to these
+        Names label the lines (a derivation's title otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sympy import Derivative
+    >>> from gradproof.check import check_gradient
+    >>> from gradproof.derive import Derivation, J, Step, i, p, q, z
+    >>> from gradproof.functions import cross_entropy, softmax
+    >>> wrong = Derivation(Derivative(J, z[i]), [Step(-p[i] + p[i] * q(i))], ns=(2, 3))
+    >>> zz, pp = np.array([1.0, 2.0, 3.0]), np.array([0.2, 0.3, 0.5])
+    >>> right = check_gradient(lambda v: cross_entropy(v, pp), lambda v: softmax(v) - pp, zz)
+    >>> print(checked_summary({"dropped sum": wrong, "q - p": right}))  # doctest: +ELLIPSIS
+    - dropped sum: ✗ checked exactly for n = 2, 3 at every i; step 1 is false (first counterexample at n = 2, i = 1)
+    - q - p: gradient check, complex, 3 components, 7 evaluations: passed, largest relative error ...
+    <BLANKLINE>
+    In all: 1 derivation with 1 step, n = 2…3; steps that hold: none; 1 numeric check (complex; 7 evaluations, up to 3 components), largest relative error of a pass ...
+    """
+    named = _named(items)
+    reports = [_report(o) for _, o in named if not isinstance(o, GradCheckResult)]
+    numeric = [o for _, o in named if isinstance(o, GradCheckResult)]
+    texts: dict[bool, list[str]] = {True: [], False: []}
+    for name, obj in named:
+        for markdown in (True, False):
+            if isinstance(obj, GradCheckResult):
+                line = _numeric_line(name or "numeric check", obj)
+            else:
+                rep = _report(obj)
+                line = _derivation_line(name or rep.title or "derivation", rep, markdown)
+            texts[markdown].append(f"- {line}")
+    total = _totals(reports, numeric)
+    return Markdown(
+        "\n".join(texts[True]) + f"\n\n{total}", "\n".join(texts[False]) + f"\n\n{total}"
+    )
+
+
+@dataclass
+class Ledger:
+    """A page's record of everything it checked, for its "What was checked" section.
+
+    Examples
+    --------
+    >>> from sympy import Derivative, Ne
+    >>> from gradproof.derive import Derivation, J, Step, i, j, p, q, z
+    >>> ledger = Ledger()
+    >>> off = Derivation(Derivative(q(j), z[i]), [Step(-q(i) * q(j))], where=Ne(i, j), ns=(2,))
+    >>> ledger.verified(off, "off-diagonal") is off
+    True
+    >>> wrong = Derivation(Derivative(J, z[i]), [Step(q(i))], ns=(2,))
+    >>> _ = ledger.rejected(wrong, at=1, name="q alone")
+    >>> print(ledger.summary())  # doctest: +NORMALIZE_WHITESPACE
+    - off-diagonal: ✓ checked exactly for n = 2 at every i, j with i ≠ j
+    - q alone: ✗ checked exactly for n = 2 at every i; step 1 is false
+      (first counterexample at n = 2, i = 1)
+    <BLANKLINE>
+    In all: 2 derivations with 2 steps, n = 2; steps that hold: exact.
+    >>> ledger.verified(wrong)
+    Traceback (most recent call last):
+    ...
+    AssertionError: checked exactly for n = 2 at every i; step 1 is false: ...
+    """
+
+    items: dict[str, _Item] = field(default_factory=dict)
+
+    def _name(self, name: str | None, obj: Derivation) -> str:
+        base = name or obj.title or f"derivation {len(self.items) + 1}"
+        label, t = base, 2
+        while label in self.items:  # a repeated title must not hide an earlier record
+            label, t = f"{base} ({t})", t + 1
+        return label
+
+    def verified(self, derivation: Derivation, name: str | None = None) -> Derivation:
+        """Verify `derivation`, raise AssertionError unless every step holds, record it."""
+        derivation.verify().assert_verified()
+        self.items[self._name(name, derivation)] = derivation
+        return derivation
+
+    def rejected(self, derivation: Derivation, at: int, name: str | None = None) -> Derivation:
+        """Verify `derivation`, raise AssertionError unless step `at` is its first false one."""
+        derivation.verify().assert_first_false(at)
+        self.items[self._name(name, derivation)] = derivation
+        return derivation
+
+    def numeric(self, name: str, result: GradCheckResult) -> GradCheckResult:
+        """Record a numeric check (the caller asserts what it expects of it)."""
+        if not isinstance(result, GradCheckResult):
+            msg = f"result must be a GradCheckResult; got {type(result).__name__}"
+            raise TypeError(msg)
+        if name in self.items:
+            msg = f"a check named {name!r} is already recorded"
+            raise ValueError(msg)
+        self.items[name] = result
+        return result
+
+    @property
+    def derivations(self) -> list[Derivation]:
+        """The recorded derivations, in order."""
+        return [o for o in self.items.values() if isinstance(o, Derivation)]
+
+    @property
+    def numeric_checks(self) -> list[GradCheckResult]:
+        """The recorded numeric checks, in order."""
+        return [o for o in self.items.values() if isinstance(o, GradCheckResult)]
+
+    def summary(self) -> Markdown:
+        """:func:`checked_summary` of everything recorded."""
+        return checked_summary(self.items)
+
+
+class _PNG:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def _repr_png_(self) -> bytes:
+        return self.data
+
+    def __repr__(self) -> str:
+        return f"<PNG image, {len(self.data)} bytes>"
+
+
+def png(fig: Any, *, dpi: int = 110) -> _PNG:
+    """A Matplotlib figure as PNG output, opaque white (readable on dark themes), then closed.
+
+    The page shows the returned object (as a cell's last expression or with ``display``);
+    the bytes carry no software tag, so a rebuild gives identical output.
+    """
+    if not hasattr(fig, "savefig"):
+        msg = f"fig must be a Matplotlib figure; got {type(fig).__name__}"
+        raise TypeError(msg)
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=dpi,
+        facecolor="white",
+        bbox_inches="tight",
+        metadata={"Software": None},
+    )
+    import matplotlib.pyplot as plt  # noqa: PLC0415  (only pages with figures need it)
+
+    plt.close(fig)
+    return _PNG(buffer.getvalue())

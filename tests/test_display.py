@@ -1,0 +1,132 @@
+"""gradproof.display: tables show the numbers they are given, summaries say what ran."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+from sympy import Derivative, Eq, Ne, Sum
+
+from gradproof.check import check_gradient
+from gradproof.derive import Derivation, J, Step, i, j, k, n, p, q, z
+from gradproof.display import Ledger, Markdown, checked_summary, compare, fmt, png, table
+from gradproof.functions import cross_entropy, softmax
+
+mpl.use("Agg")
+
+Z_EX = np.array([1.0, 2.0, 3.0])
+P_EX = np.array([0.2, 0.3, 0.5])
+
+
+def _cells(md: Markdown) -> list[list[str]]:
+    rows = [line.strip("|").split("|") for line in str(md).splitlines() if line.startswith("|")]
+    return [[c.strip() for c in row] for row in rows[2:]]
+
+
+def test_fmt_rounds_and_never_shows_negative_zero():
+    assert fmt(-4e-7) == "0.0000"
+    assert fmt(0.123456, 3) == "0.123"
+    assert fmt(np.float64(-1.5)) == "-1.5000"
+    assert fmt(np.int64(7)) == "7"
+    assert fmt("x") == "x"
+
+
+def test_compare_puts_each_value_on_its_index():
+    truth = np.array([0.1, -0.2, 0.3])
+    wrong = np.array([1.0, 2.0, 3.0])
+    rows = _cells(compare({"truth": truth, "wrong": wrong}, "j"))
+    assert [r[0] for r in rows] == ["1", "2", "3"]
+    assert [float(r[1]) for r in rows] == pytest.approx(truth)
+    assert [float(r[2]) for r in rows] == pytest.approx(wrong)
+    assert str(compare({"a": truth}, "j")).splitlines()[0] == "| j | a |"
+
+
+def test_compare_two_axes_with_a_filter_and_a_scalar_column():
+    m = np.arange(9.0).reshape(3, 3)
+    rows = _cells(compare({"m": m, "zero": 0.0}, ("r", "c"), where=lambda r, c: r != c))
+    assert len(rows) == 6
+    for r, c, v, zero in rows:
+        assert r != c
+        assert float(v) == m[int(r) - 1, int(c) - 1]
+        assert zero == "0.0000"
+
+
+def test_compare_and_table_reject_bad_input():
+    with pytest.raises(ValueError, match="one shape"):
+        compare({"a": np.zeros(2), "b": np.zeros(3)})
+    with pytest.raises(ValueError, match="index_name"):
+        compare({"a": np.zeros((2, 2))}, "i")
+    with pytest.raises(ValueError, match="at least one"):
+        compare({})
+    with pytest.raises(ValueError, match="cells"):
+        table(["a", "b"], [[1]])
+
+
+def test_markdown_and_plain_text():
+    md = compare({"a": [1.0]}, title="**title**")
+    assert md._repr_markdown_().startswith("**title**\n\n| i | a |")
+    assert str(md).startswith("**title**\n| i | a |")
+
+
+def test_summary_says_restrictions_assumptions_and_the_false_step():
+    off = Derivation(Derivative(q(j), z[i]), [Step(-q(i) * q(j))], where=Ne(i, j), ns=(2, 3))
+    book = Derivation(
+        Derivative(J, z[i]), [Step(q(i) - p[i])], assume=Eq(Sum(p[k], (k, 1, n)), 1), ns=(2,)
+    )
+    wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])], ns=(2,))
+    summary = checked_summary({"off": off, "book": book, "wrong": wrong.verify()})
+    plain = str(summary).splitlines()
+    assert plain[0] == "- off: ✓ checked exactly for n = 2, 3 at every i, j with i ≠ j"
+    assert "assuming Sum(p[k], (k, 1, n)) = 1" in plain[1]
+    assert plain[2].startswith("- wrong: ✗")
+    assert "step 1 is false" in plain[2]
+    assert r"with $i \neq j$" in summary._repr_markdown_()
+    assert "3 derivations with 3 steps, n = 2…3" in plain[-1]
+
+
+def test_summary_of_numeric_checks_counts_what_ran():
+    def loss(v):
+        return cross_entropy(v, P_EX)
+
+    right = check_gradient(loss, lambda v: softmax(v) - P_EX, Z_EX)
+    wrong = check_gradient(loss, lambda v: -P_EX + P_EX * softmax(v), Z_EX, raise_on_fail=False)
+    text = str(checked_summary({"right": right, "wrong": wrong}))
+    assert f"{right.n_evals} evaluations: passed" in text
+    assert f"rejected, {wrong.n_failing} of 3 components outside tolerance" in text
+    assert f"(complex; {right.n_evals + wrong.n_evals} evaluations, up to 3 components)" in text
+    with pytest.raises(TypeError, match="checked_summary takes"):
+        checked_summary({"x": 1.0})
+
+
+def test_ledger_asserts_what_it_records():
+    ledger = Ledger()
+    right = Derivation(Derivative(J, z[i]), [Step(Sum(p[k], (k, 1, n)) * q(i) - p[i])], ns=(2,))
+    wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])], ns=(2,), title="q - p")
+    assert ledger.verified(right, "right") is right
+    with pytest.raises(AssertionError, match="step 1 is false"):
+        ledger.verified(wrong)
+    with pytest.raises(AssertionError, match="every step verified"):
+        ledger.rejected(right, at=1)
+    ledger.rejected(wrong, at=1)
+    ledger.rejected(wrong, at=1)  # same title twice: both kept
+    assert list(ledger.items) == ["right", "q - p", "q - p (2)"]
+    result = ledger.numeric(
+        "grad", check_gradient(lambda v: cross_entropy(v, P_EX), lambda v: softmax(v) - P_EX, Z_EX)
+    )
+    assert ledger.numeric_checks == [result]
+    assert len(ledger.derivations) == 3
+    with pytest.raises(ValueError, match="already recorded"):
+        ledger.numeric("grad", result)
+    assert str(ledger.summary()) == str(checked_summary(ledger.items))
+
+
+def test_png_returns_png_bytes_and_closes_the_figure():
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    out = png(fig)
+    assert out._repr_png_().startswith(b"\x89PNG")
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(TypeError, match="Matplotlib figure"):
+        png("not a figure")
