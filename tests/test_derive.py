@@ -491,7 +491,14 @@ def test_report_carries_and_states_the_restrictions():
 
 def test_numeric_summary_says_how_many_points():
     report = Derivation(q(i), [Step(q(i) * (sp.sin(z[i]) ** 2 + sp.cos(z[i]) ** 2))]).verify()
-    assert "numerically (50 digits at 3 seeded points)" in report.summary
+    assert (
+        "where cancellation did not settle step 1, numerically (50 digits at 3 seeded points)"
+        in report.summary
+    )
+    chain = [Step(exp(z[i]) / total(exp(z[k]))), Step(exp(z[i]) / total(exp(z[j]), j))]
+    proved = Derivation(q(i), chain).verify()
+    assert proved.statuses == ("proved for all n", "exact")
+    assert proved.summary.endswith("; step 1 proved for all n by expansion")
 
 
 def test_derivative_in_a_free_positive_base():

@@ -776,10 +776,13 @@ class DerivationReport:
         statuses = {r.status for r in self.steps if r.status != "false"}
         if statuses == {"proved for all n"}:
             return "proved for all n by expansion"
-        if statuses <= {"exact", "proved for all n"}:
-            how = "exactly"
-        else:
-            how = f"exactly or numerically ({DPS} digits at {self.n_points} seeded points)"
+        numeric = [r.number for r in self.steps if r.status == "numeric"]
+        how = "exactly"
+        if numeric:
+            how += (
+                f", or where cancellation did not settle {_step_list(numeric)}, numerically "
+                f"({DPS} digits at {self.n_points} seeded points)"
+            )
         dims = f"n = {', '.join(map(str, self.ns))}"
         if self.Ds:
             dims += f" and D = {', '.join(map(str, self.Ds))}"
@@ -792,6 +795,9 @@ class DerivationReport:
             text += "; logits " + show(sp.Eq(z[k], sp.Sum(W[k, d] * x[d], (d, 1, D))))
         if self.assume:
             text += "; assuming " + ", ".join(show(a) for a in self.assume)
+        proved = [r.number for r in self.steps if r.status == "proved for all n"]
+        if proved:
+            text += f"; {_step_list(proved)} proved for all n by expansion"
         return text
 
     def describe(self, *, markdown: bool = False) -> str:
@@ -845,6 +851,13 @@ def _free_indices(exprs: Iterable[sp.Basic]) -> tuple[sp.Symbol, ...]:
     """Integer symbols not bound by a sum, including those in derivative variables like z[j]."""
     found = set().union(*(_index_symbols(e) for e in exprs))
     return tuple(sorted(found, key=lambda s_: s_.name))
+
+
+def _step_list(numbers: Sequence[int]) -> str:
+    """``step 2``, ``steps 2 and 3``, ``steps 2, 3 and 5``."""
+    if len(numbers) == 1:
+        return f"step {numbers[0]}"
+    return f"steps {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
 
 
 def _fmt(v: float) -> str:
@@ -1143,12 +1156,12 @@ class Derivation:
             later = [
                 r.number for r in report.steps[report.first_false :] if r.ok and not r.equals_lhs
             ]
-            if len(later) == 1:
-                extra = f" Step {later[0]} follows"
-            elif later:
-                extra = f" Steps {', '.join(map(str, later[:-1]))} and {later[-1]} follow"
             if later:
-                extra += " from the line before but not from the left-hand side."
+                verb = "follows" if len(later) == 1 else "follow"
+                extra = (
+                    f" {_step_list(later).capitalize()} {verb} from the line before but not from "
+                    "the left-hand side."
+                )
         summary = report.describe(markdown=True)
         text = summary[0].upper() + summary[1:] + "." + extra
         return f"{head}$$\n{self.to_latex()}\n$$\n\n{text}\n"
