@@ -7,6 +7,7 @@ regenerates that file), so a fresh machine builds the same site.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
@@ -146,3 +147,39 @@ def lock(session: nox.Session) -> None:
     ]
     CONSTRAINTS.write_text("\n".join([*header, *pins]) + "\n", encoding="utf-8")
     session.log(f"wrote {len(pins)} pins to {CONSTRAINTS}; review with git diff")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """Install the Debian package chromium when it is missing (needs root: apt-get)."""
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() != 0:
+        session.error(
+            f"{CHROMIUM} is missing; as root run `apt-get update && apt-get install -y chromium`"
+        )
+    session.run("apt-get", "update", external=True)
+    session.run("apt-get", "install", "-y", "--no-install-recommends", "chromium", external=True)
+
+
+@nox.session(default=False)
+def browser(session: nox.Session) -> None:
+    """Open every page of the built site in headless Chromium, offline (after `nox -s docs`)."""
+    if not (HTML / "index.html").is_file():
+        session.error(f"no built site in {HTML}: run `nox -s docs` first")
+    install(session, "browser", "test", project=False)
+    ensure_chromium(session)
+    # The checker's own tests first: a page with raw $$ math, a broken image or a CDN request
+    # must fail it. They use the MathJax copy that `nox -s docs` fetched.
+    fetch_mathjax(session)
+    session.run("pytest", "tests/test_browser_check.py", "-p", "no:cacheprovider")
+    session.run(
+        "python",
+        str(ROOT / "tools" / "browser_check.py"),
+        str(HTML),
+        "--screenshots",
+        str(BUILD / "screenshots"),
+        *session.posargs,
+    )
