@@ -22,7 +22,7 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CONSTRAINTS = ROOT / "constraints.txt"
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
-LINT_PATHS = ("src", "tests", "conf", "tools", "docs/conftest.py", "noxfile.py")
+LINT_PATHS = ("src", "tests", "conf", "tools", "benchmarks", "docs/conftest.py", "noxfile.py")
 # -W: any warning fails; -n: so does any unresolved reference; --keep-going
 # reports all of them at once; -T: full tracebacks; -E: re-read every page so
 # each is executed again even when only src/ changed.
@@ -183,3 +183,11 @@ def browser(session: nox.Session) -> None:
         str(BUILD / "screenshots"),
         *session.posargs,
     )
+
+
+@nox.session(default=False)
+def benchmark(session: nox.Session) -> None:
+    """Measure accuracy, scaling, verify and build cost; write benchmarks/results.json."""
+    install(session, "docs", "bench")
+    fetch_mathjax(session)
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
