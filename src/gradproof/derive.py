@@ -506,12 +506,17 @@ class _Concretizer:
         self._logits: dict[int, sp.Expr] = {}
         self.bases: dict[str, sp.IndexedBase] = {}
 
-    def __call__(self, expr: sp.Expr, free: Mapping[sp.Symbol, int] | None = None) -> sp.Expr:
+    def __call__(
+        self, expr: sp.Expr, free: Mapping[sp.Symbol, int] | None = None, *, logits: bool = True
+    ) -> sp.Expr:
+        """The concrete expression; with ``logits=False`` the z_k of a linear layer stay symbols."""
         env = dict(self.dims) | {s_: sp.Integer(v) for s_, v in (free or {}).items()}
         out = self._conc(expr, env)
-        if self.linear_layer:
-            out = out.xreplace(self._logit_map(out))
-        return out
+        return self.substitute_logits(out) if logits else out
+
+    def substitute_logits(self, expr: sp.Expr) -> sp.Expr:
+        """Replace each z_k by w_k . x (linear layer only)."""
+        return expr.xreplace(self._logit_map(expr)) if self.linear_layer else expr
 
     def _logit_map(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Expr]:
         return {
@@ -975,7 +980,9 @@ class Derivation:
 
     # ---- per-setting machinery -------------------------------------------------------------
 
-    def _concrete(self, dims: dict[sp.Symbol, int], env: _Env) -> tuple[list[sp.Expr], _Conc]:
+    def _concrete(
+        self, dims: dict[sp.Symbol, int], env: _Env, *, logits: bool = True
+    ) -> tuple[list[sp.Expr], _Conc]:
         key = tuple(dims.items())
         if key not in self._per_dims:
             # One concretiser (and its cache) and one solved assumption per dimension setting.
@@ -983,7 +990,7 @@ class Derivation:
             self._per_dims[key] = _Conc(conc, self._assumption_map(conc, dims))
         shared = self._per_dims[key]
         free = dict(env.free)
-        exprs = [shared.conc(e, free) for e in self.exprs]
+        exprs = [shared.conc(e, free, logits=logits) for e in self.exprs]
         if shared.fixes:
             exprs = [e.xreplace(shared.fixes) for e in exprs]
         return exprs, shared
@@ -1058,21 +1065,36 @@ class Derivation:
                 results[t].status = "proved for all n"
         first: tuple[int, dict[str, Any], float, float] | None = None
         cancelled: set[sp.Expr] = set()  # differences (renumbered) already shown to cancel
+        # A difference that cancels with the logits z_k as free symbols also cancels once
+        # z_k = w_k . x is substituted, so the cheaper form is tried first (not under assumptions,
+        # which are solved with the logits substituted).
+        z_first = self.linear_layer and not self.assume
         for dims, env in self._settings():
-            exprs, conc = self._concrete(dims, env)
-            leaves = set().union(*(e.free_symbols for e in exprs))
+            exprs, conc = self._concrete(dims, env, logits=not z_first)
+            full: list[sp.Expr] | None = None if z_first else exprs
             points: list[_Point] | None = None
             for t in range(nsteps):
                 res = results[t]
                 if proved[t] or res.status == "false":
                     continue
-                a, b = exprs[t], exprs[t + 1]
-                key = conc.conc.relabel(a - b, env)
+                key = conc.conc.relabel(exprs[t] - exprs[t + 1], env)
                 if key in cancelled or _exact_zero(key):
                     cancelled.add(key)
                     res.exact_settings += 1
                     continue
-                points = points or self._points(dims, leaves | set(conc.fixes))
+                if z_first:
+                    if full is None:
+                        full = [conc.conc.substitute_logits(e) for e in exprs]
+                    key = conc.conc.relabel(full[t] - full[t + 1], env)
+                    if key in cancelled or _exact_zero(key):
+                        cancelled.add(key)
+                        res.exact_settings += 1
+                        continue
+                lines = exprs if full is None else full  # full is set whenever z_first
+                a, b = lines[t], lines[t + 1]
+                if points is None:
+                    leaves = set().union(*(e.free_symbols for e in lines), conc.fixes)
+                    points = self._points(dims, leaves)
                 bad = _numeric_mismatch(a, b, points, conc.fixes)
                 if bad is None:
                     res.numeric_settings += 1
