@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sympy import Derivative, Eq, Ne, Sum
 
-from gradproof.check import check_gradient
+from gradproof.check import check_directional, check_gradient
 from gradproof.derive import Derivation, J, Step, i, j, k, n, p, q, z
 from gradproof.display import Ledger, Markdown, checked_summary, compare, fmt, png, table
 from gradproof.functions import cross_entropy, softmax
@@ -130,3 +130,19 @@ def test_png_returns_png_bytes_and_closes_the_figure():
     assert not plt.fignum_exists(fig.number)
     with pytest.raises(TypeError, match="Matplotlib figure"):
         png("not a figure")
+
+
+def test_a_pass_where_the_numeric_side_is_zero_reports_no_relative_error():
+    # Along a direction that moves every logit equally the loss does not change: numeric 0.
+    result = check_directional(
+        lambda v: cross_entropy(v, P_EX),
+        lambda v: softmax(v) - P_EX,
+        Z_EX,
+        direction=np.ones(3) / np.sqrt(3),
+    )
+    assert result.ok
+    text = str(checked_summary({"flat": result}))
+    assert result.numeric == 0.0  # the complex step carries no rounding into a flat direction
+    assert "undefined (numeric 0) relative" in text
+    assert "largest relative error of a pass" not in text
+    assert "1 component," in text

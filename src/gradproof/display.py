@@ -188,13 +188,19 @@ def _numeric_line(name: str, r: GradCheckResult) -> str:
         f" (fell back from the complex step: {r.fallback_reason})" if r.fallback_reason else ""
     )
     if r.ok:
-        outcome = f"passed, largest relative error {r.max_rel_err:.1e}"
+        outcome = f"passed, largest error {r.max_abs_err:.1e} absolute, {_relative(r)} relative"
     else:
         outcome = f"rejected, {r.n_failing} of {r.n_checked} components outside tolerance"
     return (
-        f"{name}: {r.kind} check, {r.method}{fallback}, {r.n_checked} components, "
-        f"{r.n_evals} evaluations: {outcome}"
+        f"{name}: {r.kind} check, {r.method}{fallback}, {_count(r.n_checked, 'component')}, "
+        f"{_count(r.n_evals, 'evaluation')}: {outcome}"
     )
+
+
+def _relative(r: GradCheckResult) -> str:
+    # The norm-wise relative error is undefined when the numeric side is 0 (a direction f does
+    # not change along); the absolute error is the one the pass rule then used.
+    return f"{r.max_rel_err:.1e}" if np.isfinite(r.max_rel_err) else "undefined (numeric 0)"
 
 
 def _count(number: int, noun: str) -> str:
@@ -220,8 +226,9 @@ def _totals(reports: list[DerivationReport], numeric: list[GradCheckResult]) -> 
             f"{sum(r.n_evals for r in numeric)} evaluations, up to "
             f"{max(r.n_checked for r in numeric)} components)"
         )
-        if passed:
-            text += f", largest relative error of a pass {max(r.max_rel_err for r in passed):.1e}"
+        finite = [r.max_rel_err for r in passed if np.isfinite(r.max_rel_err)]
+        if finite:
+            text += f", largest relative error of a pass {max(finite):.1e}"
         parts.append(text)
     return "In all: " + "; ".join(parts) + "."
 
@@ -265,7 +272,7 @@ def checked_summary(*items: _Item | Mapping[str, _Item]) -> Markdown:
     >>> right = check_gradient(lambda v: cross_entropy(v, pp), lambda v: softmax(v) - pp, zz)
     >>> print(checked_summary({"dropped sum": wrong, "q - p": right}))  # doctest: +ELLIPSIS
     - dropped sum: ✗ checked exactly for n = 2, 3 at every i; step 1 is false (first counterexample at n = 2, i = 1)
-    - q - p: gradient check, complex, 3 components, 7 evaluations: passed, largest relative error ...
+    - q - p: gradient check, complex, 3 components, 7 evaluations: passed, largest error ... absolute, ... relative
     <BLANKLINE>
     In all: 1 derivation with 1 step, n = 2…3; steps that hold: none; 1 numeric check (complex; 7 evaluations, up to 3 components), largest relative error of a pass ...
     """
