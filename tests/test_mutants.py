@@ -1,0 +1,107 @@
+"""Mutation tests: a known-wrong formula put into a copy of the library must fail a check.
+
+The full list lives in ``tools/mutants.py`` (``nox -s mutants`` runs it all). Here the marker
+``mutants`` runs the mutants of the threads' own mistakes, plus the harness's own proofs: the
+checks pass on an unmutated copy, the copy imports itself, and a harmless (equivalent) mutant is
+reported as a survivor with a non-zero exit, so "killed" cannot be an artefact of the harness.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_mutants() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mutants", ROOT / "tools" / "mutants.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules while the class body runs.
+    sys.modules["mutants"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+mutants = _load_mutants()
+BY_NAME = {m.name: m for m in mutants.MUTANTS}
+# The threads' mistakes and the stability slip: quick enough for every CI run.
+KEY_MUTANTS = [
+    "000-minus-p-plus-pq",
+    "001-sum-pq-minus-p",
+    "sign-flip",
+    "dropped-sum-p",
+    "004-vjp-broadcast",
+    "jacobian-elementwise",
+    "no-max-shift",
+]
+
+
+@pytest.mark.parametrize("mutant", [*mutants.MUTANTS, mutants.EQUIVALENT], ids=lambda m: m.name)
+def test_each_original_occurs_exactly_once(mutant):
+    # A refactor that rewrites a formula must break its mutant loudly, not make it vacuous.
+    text = (ROOT / mutant.path).read_text(encoding="utf-8")
+    assert text.count(mutant.original) == 1, mutant.original
+    assert mutant.replacement != mutant.original
+
+
+def test_names_are_unique_and_key_mutants_exist():
+    assert len(BY_NAME) == len(mutants.MUTANTS)
+    assert set(KEY_MUTANTS) <= set(BY_NAME)
+
+
+def test_apply_refuses_a_missing_or_repeated_original(tmp_path):
+    target = tmp_path / "src" / "f.py"
+    target.parent.mkdir()
+    check = mutants.UNIT_GRADIENTS
+    for text, count in (("x = 1\n", 0), ("y = 2\ny = 2\n", 2)):
+        target.write_text(text, encoding="utf-8")
+        with pytest.raises(mutants.MutantError, match=f"found it {count} times"):
+            mutants.apply(mutants.Mutant("m", "src/f.py", "y = 2", "y = 3", "", check), tmp_path)
+    target.write_text("y = 2\n", encoding="utf-8")
+    mutants.apply(mutants.Mutant("m", "src/f.py", "y = 2", "y = 3", "", check), tmp_path)
+    assert target.read_text(encoding="utf-8") == "y = 3\n"
+
+
+def test_copy_leaves_out_build_output_and_environments(tmp_path):
+    files = mutants.project_files()
+    assert "src/gradproof/gradients.py" in files
+    assert not [f for f in files if f.startswith(("_build/", ".nox/", ".git/"))]
+    tree = mutants.copy_project(tmp_path / "copy")
+    assert (tree / "pyproject.toml").is_file()
+    assert mutants.imported_from(tree).is_relative_to(tree)
+
+
+@pytest.mark.mutants
+@pytest.mark.slow
+def test_checks_pass_without_a_mutant():
+    checks = [BY_NAME[name].check for name in KEY_MUTANTS]
+    runs = mutants.baseline(checks)
+    assert all(run.returncode == 0 for run in runs.values())
+
+
+@pytest.mark.mutants
+@pytest.mark.slow
+@pytest.mark.parametrize("name", KEY_MUTANTS)
+def test_key_mutant_is_killed(name):
+    outcome = mutants.run_mutant(BY_NAME[name])
+    assert outcome.killed, f"{name} survived {outcome.mutant.check.label}:\n{outcome.run.output}"
+    assert outcome.run.first_failure, outcome.run.output
+
+
+@pytest.mark.mutants
+@pytest.mark.slow
+def test_equivalent_mutant_survives_and_fails_the_run(capsys):
+    # Swapping j and i in the (K, K, D) weight Jacobian is harmless: dq/dz is symmetric.
+    assert mutants.run([mutants.EQUIVALENT], workers=1) == 1
+    out = capsys.readouterr()
+    assert "| equivalent-j-i-swap |" in out.out
+    assert "SURVIVED" in out.out
+    assert "0/1 killed (0 %)" in out.out
+    assert "equivalent-j-i-swap" in out.err
