@@ -1,0 +1,330 @@
+"""Open every page of the built site in headless Chromium and check what a reader sees.
+
+``nox -s browser`` runs this on ``_build/html`` after ``nox -s docs``. The site is served by
+Python's ``http.server`` on 127.0.0.1 (a free port, in a thread) and driven with Playwright
+against the system Chromium (Debian package ``chromium``; never ``playwright install``). Every
+request that is not for 127.0.0.1 is blocked and recorded, so a page that needs the network
+fails here even on a machine that has one.
+
+For every page it asserts:
+
+- math is typeset: every ``.math`` element holds MathJax output (``mjx-container``), and pages
+  other than the indexes have some; no raw ``$$``, ``\\begin{``, ``\\(`` ... in visible prose;
+- no cell output shows an error or a traceback (cells tagged ``raises-exception`` may) and no
+  output went to stderr;
+- every image loaded (``naturalWidth > 0``), no response was an HTTP error, no request left
+  127.0.0.1, the console logged no error and no script threw;
+- the article column does not scroll sideways (wide derivations scroll inside their own box);
+- every download link of the page (``.ipynb``, ``.md``) resolves, and executed pages offer the
+  ``.ipynb``.
+
+Then ``search.html?q=softmax`` must list results. With ``--screenshots DIR`` it saves the landing
+page and one seed page (light and dark) for review.
+
+Usage::
+
+    python tools/browser_check.py _build/html [--screenshots _build/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import re
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+CHROMIUM = "/usr/bin/chromium"
+# The flags of FACTS.md: without the background-networking ones Chromium keeps trying to reach
+# its update and sync services.
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+)
+VIEWPORT = {"width": 1280, "height": 900}
+TIMEOUT_MS = 30_000
+# Sphinx fills the result list within a second of loading searchindex.js.
+SEARCH_TIMEOUT_MS = 10_000
+# Generated index pages carry no mathematics of their own.
+MATH_OPTIONAL = {"genindex.html", "py-modindex.html", "search.html", "execution.html"}
+# Executed pages (MyST-NB) whose download menu must offer the notebook.
+NOTEBOOK_PAGES = re.compile(r"^(index|seeds/.+|theory/.+)\.html$")
+SCREENSHOT_PAGES = {
+    "index.html": "index",
+    "seeds/001-derivative-of-softmax-loss.html": "seed-001",
+    "theory/softmax-jacobian.html": "theory-jacobian",  # the heat map, in both themes
+}
+SEARCH_QUERY = "softmax"
+
+# Collect what a reader would see as raw TeX: text outside code, scripts and MathJax output.
+_VISIBLE_TEXT_JS = """() => {
+  const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'TEXTAREA', 'NOSCRIPT',
+                        'MJX-CONTAINER', 'MJX-ASSISTIVE-MML']);
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode(node) {
+      for (let el = node.parentElement; el; el = el.parentElement) {
+        if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
+      }
+      return NodeFilter.FILTER_ACCEPT;
+    }
+  });
+  while (walker.nextNode()) out.push(walker.currentNode.nodeValue);
+  return out.join(' ');
+}"""
+
+_FACTS_JS = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  await Promise.all([...document.images].map(img => img.complete ? null :
+    new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done); })));
+  const inCell = (el, tag) => el.closest('.cell') && el.closest('.cell').classList.contains(tag);
+  const outputs = [...document.querySelectorAll('.cell_output, .output')];
+  const errorOutputs = outputs.filter(el => !inCell(el, 'tag_raises-exception') && (
+      el.matches('.traceback, .output.error') ||
+      /Traceback \\(most recent call last\\)/.test(el.innerText)))
+    .map(el => el.innerText.slice(0, 200));
+  const stderr = [...document.querySelectorAll('.output.stderr')]
+    .filter(el => !inCell(el, 'tag_raises-exception')).map(el => el.innerText.slice(0, 200));
+  const math = [...document.querySelectorAll('.math')];
+  const article = document.querySelector('.bd-article') || document.body;
+  return {
+    title: document.title,
+    mjx: document.querySelectorAll('mjx-container').length,
+    math: math.length,
+    untypeset: math.filter(el => !el.querySelector('mjx-container'))
+      .map(el => el.textContent.slice(0, 80)),
+    brokenImages: [...document.images].filter(img => !(img.complete && img.naturalWidth > 0))
+      .map(img => img.getAttribute('src')),
+    images: document.images.length,
+    errorOutputs,
+    stderr,
+    overflow: article.scrollWidth - article.clientWidth,
+    downloads: [...document.querySelectorAll('.dropdown-download-buttons a[href]')]
+      .map(a => a.href),
+  };
+}"""
+
+_STATUS_JS = """async (urls) => Promise.all(urls.map(async u => {
+  try { return (await fetch(u, {cache: 'no-store'})).status; } catch (e) { return 0; }
+}))"""
+
+# Raw TeX a reader must never see in prose.
+RAW_TEX = re.compile(r"\$\$|\\begin\{|\\end\{|\\\(|\\\)|\\\[|\\frac|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$")
+
+
+@dataclass
+class PageResult:
+    """What one page showed in the browser, and the problems found."""
+
+    path: str
+    title: str = ""
+    mjx: int = 0
+    images: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 at a free port in a thread; yield the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in {"data", "blob", "about"}:
+        return True
+    return parts.scheme == "http" and parts.hostname == "127.0.0.1"
+
+
+def page_paths(html_dir: Path) -> list[str]:
+    """Every HTML page of the site, relative to ``html_dir``, sorted."""
+    # _static holds the themes' template fragments, not pages.
+    pages = (p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html"))
+    return sorted(p for p in pages if not p.startswith(("_static/", "_sources/", "_images/")))
+
+
+class Browser:
+    """A headless Chromium with a fresh profile, every request outside 127.0.0.1 blocked."""
+
+    def __init__(self, playwright: Any, profile: Path, executable: str = CHROMIUM) -> None:
+        self.offsite: list[str] = []
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=executable,
+            headless=True,
+            args=list(CHROMIUM_ARGS),
+            viewport=VIEWPORT,
+            service_workers="block",
+        )
+        self.context.route("**/*", self._route)
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        if _is_local(url):
+            route.continue_()
+        else:
+            self.offsite.append(url)
+            route.abort("blockedbyclient")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def check_page(browser: Browser, base: str, path: str, *, dark: bool = False) -> PageResult:
+    """Load one page and return what it showed and what is wrong with it."""
+    result = PageResult(path)
+    page = browser.context.new_page()
+    console: list[str] = []
+    http_errors: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+    page.on(
+        "response", lambda r: http_errors.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    if dark:
+        page.add_init_script("localStorage.setItem('mode', 'dark')")
+    offsite_before = len(browser.offsite)
+    page.goto(base + path, wait_until="load", timeout=TIMEOUT_MS)
+    facts = page.evaluate(_FACTS_JS)
+    text = page.evaluate(_VISIBLE_TEXT_JS)
+    statuses = page.evaluate(_STATUS_JS, facts["downloads"])
+    result.title, result.mjx, result.images = facts["title"], facts["mjx"], facts["images"]
+    p = result.problems
+    if path not in MATH_OPTIONAL and facts["mjx"] == 0:
+        p.append("no typeset math (no mjx-container)")
+    p += [f"math not typeset: {t!r}" for t in facts["untypeset"]]
+    p += [f"raw TeX in the text: {m.group(0)!r}" for m in RAW_TEX.finditer(text)]
+    p += [f"error shown in a cell output: {t!r}" for t in facts["errorOutputs"]]
+    p += [f"stderr in a cell output: {t!r}" for t in facts["stderr"]]
+    p += [f"image did not load: {src}" for src in facts["brokenImages"]]
+    p += [f"HTTP error: {e}" for e in http_errors]
+    p += [f"request left 127.0.0.1: {u}" for u in browser.offsite[offsite_before:]]
+    p += [f"console error: {c}" for c in console]
+    if facts["overflow"] > 1:
+        p.append(f"the article is {facts['overflow']} px wider than its column")
+    for url, status in zip(facts["downloads"], statuses, strict=True):
+        if status != 200:
+            p.append(f"download link {url} gave HTTP {status}")
+    if NOTEBOOK_PAGES.match(path) and not any(u.endswith(".ipynb") for u in facts["downloads"]):
+        p.append("no .ipynb download")
+    page.close()
+    return result
+
+
+def check_search(browser: Browser, base: str, query: str = SEARCH_QUERY) -> PageResult:
+    """Search the site the way a reader does; the result list must fill."""
+    result = PageResult(f"search.html?q={query}")
+    page = browser.context.new_page()
+    page.goto(f"{base}search.html?q={query}", wait_until="load", timeout=TIMEOUT_MS)
+    try:
+        page.wait_for_selector("ul.search li", timeout=SEARCH_TIMEOUT_MS)
+    except Exception:  # noqa: BLE001  (Playwright's TimeoutError: report it, don't crash)
+        result.problems.append(f"search for {query!r} listed no results")
+    hits = page.locator("ul.search li").count()
+    result.title = f"{hits} results"
+    page.close()
+    return result
+
+
+def screenshot(browser: Browser, base: str, path: str, out: Path, *, dark: bool = False) -> None:
+    """Save the top of a page, and its first figure and first displayed equation if any."""
+    page = browser.context.new_page()
+    if dark:
+        page.add_init_script("localStorage.setItem('mode', 'dark')")
+    page.goto(base + path, wait_until="load", timeout=TIMEOUT_MS)
+    page.evaluate(_FACTS_JS)  # waits for MathJax and images
+    page.screenshot(path=str(out.with_suffix(".png")))
+    for suffix, selector in [("figure", ".cell_output img"), ("math", "div.math")]:
+        target = page.locator(selector).first
+        if target.count():
+            target.scroll_into_view_if_needed()
+            page.evaluate("window.scrollBy(0, -120)")
+            page.screenshot(path=str(out.with_name(f"{out.name}-{suffix}.png")))
+    page.close()
+
+
+def check_site(
+    html_dir: Path, *, screenshots: Path | None = None, executable: str = CHROMIUM
+) -> list[PageResult]:
+    """Check every page under ``html_dir`` and the search; return one result per page."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (browser group only)
+
+    paths = page_paths(html_dir)
+    if not paths:
+        msg = f"html_dir has no HTML pages: {html_dir}"
+        raise ValueError(msg)
+    profile = Path(tempfile.mkdtemp(prefix="gradproof-chromium-"))
+    try:
+        with serve(html_dir) as base, sync_playwright() as pw:
+            browser = Browser(pw, profile, executable)
+            try:
+                results = [check_page(browser, base, path) for path in paths]
+                if "search.html" in paths:
+                    results.append(check_search(browser, base))
+                if screenshots is not None:
+                    screenshots.mkdir(parents=True, exist_ok=True)
+                    for path, name in SCREENSHOT_PAGES.items():
+                        if path in paths:
+                            screenshot(browser, base, path, screenshots / name)
+                            screenshot(browser, base, path, screenshots / f"{name}-dark", dark=True)
+            finally:
+                browser.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("html_dir", type=Path)
+    parser.add_argument("--screenshots", type=Path, help="save screenshots into this directory")
+    parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable")
+    args = parser.parse_args(argv)
+    results = check_site(args.html_dir, screenshots=args.screenshots, executable=args.chromium)
+    for r in results:
+        status = "ok  " if r.ok else "FAIL"
+        print(f"{status} {r.path:<45} math={r.mjx:<4} images={r.images:<3} {r.title}")
+        for problem in r.problems:
+            print(f"       - {problem}")
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results) - len(failed)} of {len(results)} checks passed in headless Chromium")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
