@@ -14,14 +14,17 @@ is broken, and a silent fallback to a CDN would break offline reading.
 from __future__ import annotations
 
 import os
+import shutil
 from importlib.metadata import version as _dist_version
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 MATHJAX_STATIC = ROOT / "_build" / "mathjax" / "static"
+CONF_STATIC = Path(__file__).resolve().parent / "_static"
 
 # -- Project ----------------------------------------------------------------
 
@@ -84,6 +87,12 @@ nb_render_markdown_format = "myst"
 # with widget state; we have no widgets, and no page may reach the network.
 nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 
+# -- Copy buttons ------------------------------------------------------------
+
+# Copying a doctest block gives the code alone: no >>> / ... prompts, no expected output.
+copybutton_prompt_text = r">>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+
 # -- Autodoc / napoleon -----------------------------------------------------
 
 autodoc_default_options = {"members": True, "member-order": "bysource"}
@@ -103,10 +112,20 @@ html_theme = "sphinx_book_theme"
 html_title = "gradproof"
 html_theme_options = {
     "show_toc_level": 2,
+    "show_navbar_depth": 1,
+    "home_page_in_toc": True,
+    # .ipynb (the executed notebook, see _offer_notebook), .md source and print-to-PDF.
     "use_download_button": True,
+    # No public repository URL to point at, and these buttons would only link away.
     "use_source_button": False,
+    "use_repository_button": False,
+    "use_issues_button": False,
 }
-html_static_path = [str(MATHJAX_STATIC)]
+# The theme reads the reader's light/dark choice from localStorage; on a first visit it is
+# empty, and without a default the theme logs "invalid theme mode" to the console.
+html_context = {"default_mode": "auto"}
+html_static_path = [str(MATHJAX_STATIC), str(CONF_STATIC)]
+html_css_files = ["gradproof.css"]
 html_last_updated_fmt = None
 html_copy_source = True
 
@@ -131,6 +150,26 @@ def _require_mathjax(app: Sphinx) -> None:
         raise ConfigError(msg)
 
 
+def _offer_notebook(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Put the executed notebook of a MyST-NB page next to its source for download.
+
+    sphinx-book-theme lists ``context["ipynb_source"]`` in the download menu, but fills it only
+    when launch buttons (Binder, Colab) are configured; this site has none, so it is set here,
+    before the theme's handler (priority 501) builds the menu.
+    """
+    del templatename, doctree  # the html-page-context signature
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if app.builder.format != "html" or not executed.is_file():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
 def setup(app: Sphinx) -> dict[str, bool]:
     app.connect("builder-inited", _require_mathjax)
+    app.connect("html-page-context", _offer_notebook, priority=500)
     return {"parallel_read_safe": True}
