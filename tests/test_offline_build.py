@@ -1,0 +1,265 @@
+"""The docs build needs no network: it succeeds with every non-loopback connection blocked.
+
+Two blockers, each proven to bite before it is trusted:
+
+``sitecustomize``
+    A ``sitecustomize.py`` on ``PYTHONPATH`` (so Sphinx *and* the notebook kernels it starts load
+    it) that makes ``socket.connect``/``connect_ex``/``sendto``, ``getaddrinfo`` and
+    ``gethostbyname`` raise for any address that is not loopback. Loopback stays open because
+    the kernels talk to nbclient over ZMQ on 127.0.0.1. It sees only Python-level sockets (libzmq
+    or a subprocess such as ``curl`` bypass it), hence the second blocker.
+``unshare``
+    ``unshare -n``: a new network namespace whose only interface is ``lo`` (brought up so the
+    kernels work). Needs root or user namespaces; skipped where unavailable.
+
+The page built under the blockers imports gradproof, runs sympy and matplotlib, and tries a
+connection itself, printing what happened, so the test sees that the kernel was blocked too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_build import FRONT_MATTER, ROOT, _strict_flags, mathjax_dir  # noqa: F401 (fixture)
+
+MARK = "gradproof-offline-test: network blocked"
+SITECUSTOMIZE = f'''\
+"""Block every non-loopback connection (written by tests/test_offline_build.py)."""
+
+import ipaddress
+import socket
+
+MARK = {MARK!r}
+_LOCAL_NAMES = {{"localhost", "localhost.localdomain", "ip6-localhost"}}
+
+
+def _is_local(host):
+    if host is None:
+        return True  # a passive lookup for bind()
+    if isinstance(host, bytes):
+        host = host.decode()
+    host = str(host).split("%")[0]
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guard(address):
+    if isinstance(address, tuple) and not _is_local(address[0]):
+        raise OSError(f"{{MARK}}: {{address[0]}}")
+
+
+def _wrap(name):
+    original = getattr(socket.socket, name)
+
+    def method(self, *args):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _guard(args[-1])
+        return original(self, *args)
+
+    setattr(socket.socket, name, method)
+
+
+for _name in ("connect", "connect_ex", "sendto"):
+    _wrap(_name)
+
+_getaddrinfo = socket.getaddrinfo
+
+
+def getaddrinfo(host, *args, **kwargs):
+    if not _is_local(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"{{MARK}}: {{host}}")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+def gethostbyname(host):
+    if not _is_local(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"{{MARK}}: {{host}}")
+    return "127.0.0.1"
+
+
+socket.getaddrinfo = getaddrinfo
+socket.gethostbyname = gethostbyname
+'''
+
+# TEST-NET-1 (RFC 5737): never routed, so even an unblocked attempt reaches nobody.
+PROBE = """\
+import socket
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=2).close()
+    print("OUTSIDE-CONNECTED")
+except OSError as exc:
+    print("OUTSIDE-FAILED", exc)
+try:
+    socket.getaddrinfo("pypi.invalid", 443)
+    print("LOOKUP-RESOLVED")
+except OSError as exc:
+    print("LOOKUP-FAILED", exc)
+server = socket.create_server(("127.0.0.1", 0))
+client = socket.create_connection(server.getsockname(), timeout=2)
+print("LOOPBACK-OK")
+client.close()
+server.close()
+"""
+
+
+def _unshare_available() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    cmd = ["unshare", "-n", "true"]
+    return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
+
+
+BLOCKERS = [
+    "sitecustomize",
+    pytest.param(
+        "unshare",
+        marks=pytest.mark.skipif(not _unshare_available(), reason="unshare -n not permitted"),
+    ),
+]
+
+
+def blocked(kind: str, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    """Command prefix and environment that run a command under blocker `kind`."""
+    env = {**os.environ}
+    if kind == "sitecustomize":
+        (tmp / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp), env.get("PYTHONPATH")]))
+        return [], env
+    # A fresh namespace has lo down; the kernels need it up.
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"], env
+
+
+def sphinx_build(
+    src: Path, out: Path, *, prefix: list[str] | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``sphinx-build`` with the real conf and the strict flags of ``nox -s docs``."""
+    cmd = [sys.executable, "-m", "sphinx", "-c", str(ROOT / "conf"), "-b", "html"]
+    cmd += [*_strict_flags(), str(src), str(out)]
+    run_env = {**(env if env is not None else os.environ), "GRADPROOF_NB_EXECUTION_MODE": "force"}
+    return subprocess.run(
+        [*(prefix or []), *cmd],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=900,
+        check=False,
+        cwd=src.parent,
+    )
+
+
+def write_tree(root: Path, pages: dict[str, str]) -> Path:
+    """A docs tree: an index with a toctree of `pages` (name -> MyST-NB body)."""
+    src = root / "docs"
+    src.mkdir(parents=True)
+    toc = "\n".join(pages)
+    (src / "index.md").write_text(f"# Tiny site\n\n```{{toctree}}\n{toc}\n```\n", encoding="utf-8")
+    for name, body in pages.items():
+        text = FRONT_MATTER + textwrap.dedent(body)
+        (src / f"{name}.md").write_text(text, encoding="utf-8")
+    return src
+
+
+OFFLINE_PAGE = f"""
+# Offline page
+
+```{{code-cell}} python
+import matplotlib.pyplot as plt
+import numpy as np
+import sympy as sp
+
+from gradproof import cross_entropy_grad
+
+print("grad", np.round(cross_entropy_grad([1.0, 2.0, 3.0], [0.2, 0.3, 0.5]), 4))
+zs = sp.symbols("z1:3")
+print("sympy", sp.diff(sp.log(sum(sp.exp(v) for v in zs)), zs[0]))
+fig, ax = plt.subplots()
+ax.plot([0, 1], [1, 0])
+plt.show()
+```
+
+```{{code-cell}} python
+{textwrap.indent(PROBE, "")}
+```
+"""
+
+
+@pytest.mark.parametrize("kind", BLOCKERS)
+def test_blocker_bites_outside_and_keeps_loopback(kind: str, tmp_path: Path) -> None:
+    prefix, env = blocked(kind, tmp_path)
+    run = subprocess.run(
+        [*prefix, sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "OUTSIDE-FAILED" in run.stdout
+    assert "LOOKUP-FAILED" in run.stdout
+    assert "LOOPBACK-OK" in run.stdout
+    if kind == "sitecustomize":
+        # Our refusal, not the machine's own lack of a route, stopped both attempts.
+        assert run.stdout.count(MARK) == 2, run.stdout
+    else:
+        # (/sys/class/net would still show the host's interfaces: sysfs is not remounted.)
+        listed = subprocess.run(
+            [*prefix, "ip", "-o", "link", "show"], capture_output=True, text=True, check=True
+        )
+        names = [line.split(": ")[1] for line in listed.stdout.splitlines()]
+        assert names == ["lo"], listed.stdout
+
+
+def test_without_the_blocker_the_probe_is_not_refused() -> None:
+    # Control: the refusal text comes from the blocker, not from the probe or the machine.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert MARK not in run.stdout
+    assert "LOOPBACK-OK" in run.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("mathjax_dir")
+@pytest.mark.parametrize("kind", BLOCKERS)
+def test_docs_build_succeeds_offline(kind: str, tmp_path: Path) -> None:
+    src = write_tree(tmp_path / "site", {"page": OFFLINE_PAGE})
+    prefix, env = blocked(kind, tmp_path)
+    run = sphinx_build(src, tmp_path / "html", prefix=prefix, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    html = (tmp_path / "html" / "page.html").read_text(encoding="utf-8")
+    assert "grad [-0.11" in html
+    assert "LOOPBACK-OK" in html
+    # The kernel itself was cut off, not just Sphinx.
+    assert "OUTSIDE-FAILED" in html
+    if kind == "sitecustomize":
+        assert MARK in html
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("mathjax_dir")
+@pytest.mark.skipif(
+    os.environ.get("GRADPROOF_TEST_REAL_SITE") != "1",
+    reason="builds the whole site (minutes); set GRADPROOF_TEST_REAL_SITE=1",
+)
+def test_real_site_builds_offline(tmp_path: Path) -> None:
+    prefix, env = blocked("sitecustomize", tmp_path)
+    run = sphinx_build(ROOT / "docs", tmp_path / "html", prefix=prefix, env=env)
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+    assert (tmp_path / "html" / "index.html").is_file()
