@@ -173,6 +173,19 @@ def make_problem(name: str, n: int, seed: int) -> Problem:
     raise AssertionError(msg)
 
 
+def running_example() -> Problem:
+    """The site's running example: the cross-entropy gradient at z = (1, 2, 3), p = (0.2, 0.3, 0.5)."""
+    z, p = np.array([1.0, 2.0, 3.0]), np.array([0.2, 0.3, 0.5])
+    return Problem(
+        "cross-entropy gradient",
+        "gradient",
+        z,
+        lambda v: cross_entropy(v, p),
+        lambda v: cross_entropy_grad(v, p),
+        {"z": z, "p": p},
+    )
+
+
 # --------------------------------------------------------------------------- methods
 
 

@@ -30,8 +30,13 @@ QUICK = {
 }
 
 
-def run(parts: tuple[str, ...] = PARTS, *, quick: bool = False) -> dict:
-    """Measure the chosen parts; return the results dictionary (see :data:`SCHEMA_VERSION`)."""
+def run(parts: tuple[str, ...] = PARTS, *, quick: bool = False, out: Path | None = None) -> dict:
+    """Measure the chosen parts; return the results dictionary (see :data:`SCHEMA_VERSION`).
+
+    With `out`, the results so far are written there before the site build is measured: the
+    build executes docs/benchmarks.md, which reads that file, so the page needs one to exist
+    (it shows the build figures only when the file has them).
+    """
     info = machine.info()
     results: dict = {"schema": SCHEMA_VERSION, "quick": quick, "machine": info, "targets": {}}
     if "accuracy" in parts:
@@ -60,6 +65,8 @@ def run(parts: tuple[str, ...] = PARTS, *, quick: bool = False) -> dict:
         results["verify"] = rows
         results["targets"].update(verify_cost.targets(rows))
     if "build" in parts:
+        if out is not None:
+            write(results, out)
         results["build"] = build_cost.measure()
         results["targets"].update(results["build"]["targets"])
     info["load_after"] = machine.load_average()
@@ -200,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
     skip = set(args.skip) | ({"build"} if args.quick else set())
-    results = run(tuple(p for p in PARTS if p not in skip), quick=args.quick)
+    results = run(tuple(p for p in PARTS if p not in skip), quick=args.quick, out=args.out)
     write(results, args.out)
     print(report(results))
     print(f"\nwrote {args.out}")
