@@ -1,0 +1,197 @@
+"""Two builds of one commit publish the same site.
+
+A throw-away tree with seeded randomness, a sympy derivation and a Matplotlib figure is built
+twice, into two different directories, with the real ``conf/`` and the flags of ``nox -s docs``;
+every published file must match byte for byte (images by SHA-256), after one documented mask:
+
+``_sources/*.ipynb`` cell ids
+    The download button serves each page as its executed notebook; nbformat gives every cell a *random*
+    8-hex id each time the page is read. They identify cells, not content.
+
+Not compared: ``.doctrees/``, Sphinx's pickled build cache (absolute paths; never published).
+Nothing else needed masking: the config has no date (no copyright year, no "last updated"),
+MyST-NB shows no execution times, and ``gradproof.display.png`` writes PNGs without a software
+tag. The pages use PNG only: Matplotlib's SVG embeds a date and random element ids (it would need
+``svg.hashsalt`` and ``SOURCE_DATE_EPOCH`` in the kernel), so a guard below keeps SVG out.
+
+A second page draws from an unseeded generator: its page must differ between the builds, which
+proves the comparison bites. A grep over ``docs/`` keeps the real pages on seeded generators.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from test_build import ROOT, mathjax_dir  # noqa: F401 (fixture)
+from test_offline_build import sphinx_build, write_tree
+
+# (files the mask applies to, pattern, replacement); each must match in the build, so a mask
+# that has become unnecessary fails the test instead of hiding future differences.
+MASKS = [
+    ("_sources/*.ipynb", re.compile(r'"id": "[0-9a-f]{8}"'), '"id": "<cell id>"'),
+]
+NOT_PUBLISHED = (".doctrees",)
+
+SEEDED_PAGE = """
+# Seeded page
+
+```{code-cell} python
+import numpy as np
+
+rng = np.random.default_rng(20240611)
+z = rng.normal(size=4)
+print("z", np.round(z, 12))
+```
+
+```{code-cell} python
+from sympy import Derivative, Sum
+
+from gradproof.derive import Derivation, J, Step, i, k, n, p, q, z as zs
+
+Derivation(Derivative(J, zs[i]), [Step(Sum(p[k], (k, 1, n)) * q(i) - p[i], "chain rule")])
+```
+
+```{code-cell} python
+import matplotlib.pyplot as plt
+
+from gradproof.display import png
+
+fig, ax = plt.subplots()
+ax.plot(z, "o-")
+ax.set_title("seeded")
+png(fig)
+```
+
+```{code-cell} python
+fig, ax = plt.subplots()
+ax.hist(rng.normal(size=200), bins=12)
+plt.show()
+```
+"""
+
+UNSEEDED_PAGE = """
+# Unseeded page
+
+```{code-cell} python
+import numpy as np
+
+print("draw", np.random.default_rng().integers(10**12))
+```
+"""
+
+
+def published(html: Path) -> dict[str, bytes]:
+    """Every published file under `html` (relative name -> bytes)."""
+    return {
+        p.relative_to(html).as_posix(): p.read_bytes()
+        for p in sorted(html.rglob("*"))
+        if p.is_file() and not p.relative_to(html).parts[0] in NOT_PUBLISHED
+    }
+
+
+def masked(files: dict[str, bytes], used: set[int]) -> dict[str, str]:
+    """SHA-256 of each file after the masks; records in `used` which masks matched."""
+    out = {}
+    for name, data in files.items():
+        content = data
+        for number, (glob, pattern, replacement) in enumerate(MASKS):
+            if Path(name).match(glob):
+                text, count = pattern.subn(replacement, content.decode("utf-8"))
+                content = text.encode("utf-8")
+                if count:
+                    used.add(number)
+        out[name] = hashlib.sha256(content).hexdigest()
+    return out
+
+
+def differing(a: Path, b: Path) -> tuple[list[str], set[int]]:
+    used: set[int] = set()
+    ha, hb = masked(published(a), used), masked(published(b), used)
+    names = sorted(set(ha) | set(hb))
+    return [name for name in names if ha.get(name) != hb.get(name)], used
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory, mathjax_dir: Path) -> list[Path]:  # noqa: F811
+    assert mathjax_dir.is_dir()
+    outs = []
+    for label in ("first", "second"):
+        root = tmp_path_factory.mktemp(label)
+        src = write_tree(root / "site", {"seeded": SEEDED_PAGE, "unseeded": UNSEEDED_PAGE})
+        run = sphinx_build(src, root / "html")
+        assert run.returncode == 0, run.stdout + run.stderr
+        outs.append(root / "html")
+    return outs
+
+
+@pytest.mark.slow
+def test_two_builds_publish_the_same_files(two_builds: list[Path]) -> None:
+    first, second = two_builds
+    diff, used = differing(first, second)
+    # Only the unseeded page may differ: its HTML and its executed notebook (the download),
+    # and perhaps the search index, which holds its text.
+    assert set(diff) <= {"unseeded.html", "_sources/unseeded.ipynb", "searchindex.js"}, diff
+    assert used == set(range(len(MASKS))), "a mask matched nothing: drop it"
+    seeded = (first / "seeded.html").read_text(encoding="utf-8")
+    assert "z [" in seeded  # the seeded output really is on the page
+    assert "<img" in seeded
+    assert "\\frac" in seeded or "\\partial" in seeded  # the derivation rendered as math
+    assert len(list((first / "_images").glob("*.png"))) == 2
+
+
+@pytest.mark.slow
+def test_comparison_notices_unseeded_randomness(two_builds: list[Path]) -> None:
+    diff, _ = differing(*two_builds)
+    assert "unseeded.html" in diff
+
+
+# ----------------------------------------------------------------------------- real pages
+
+UNSEEDED_RNG = re.compile(r"default_rng\(\s*(None)?\s*\)")
+# NumPy's legacy global generator (np.random.rand, .seed, .normal, ...) and stdlib random.
+GLOBAL_RNG = re.compile(
+    r"\b(np|numpy)\.random\.(?!default_rng\b)\w+\s*\(|^\s*(import|from) random\b"
+)
+SVG_OUTPUT = re.compile(
+    r"format\s*=\s*['\"]svg|figure_formats|set_matplotlib_formats", re.IGNORECASE
+)
+
+
+def _pages() -> list[Path]:
+    return sorted(p for p in (ROOT / "docs").rglob("*.md") if "_build" not in p.parts)
+
+
+@pytest.mark.parametrize(
+    ("line", "pattern"),
+    [
+        ("rng = np.random.default_rng()", UNSEEDED_RNG),
+        ("rng = np.random.default_rng(None)", UNSEEDED_RNG),
+        ("x = np.random.rand(3)", GLOBAL_RNG),
+        ("np.random.seed(0)", GLOBAL_RNG),
+        ("import random", GLOBAL_RNG),
+        ("fig.savefig(buf, format='svg')", SVG_OUTPUT),
+    ],
+)
+def test_patterns_catch_the_bad_lines(line: str, pattern: re.Pattern[str]) -> None:
+    assert pattern.search(line)
+
+
+@pytest.mark.parametrize("line", ["rng = np.random.default_rng(3)", "np.random.default_rng(s)"])
+def test_patterns_allow_seeded_generators(line: str) -> None:
+    assert not UNSEEDED_RNG.search(line)
+    assert not GLOBAL_RNG.search(line)
+
+
+def test_real_pages_use_seeded_generators_and_png_only() -> None:
+    pages = _pages()
+    assert len(pages) > 5
+    found = [
+        f"{page.relative_to(ROOT)}:{number}: {line.strip()}"
+        for page in pages
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if UNSEEDED_RNG.search(line) or GLOBAL_RNG.search(line) or SVG_OUTPUT.search(line)
+    ]
+    assert not found, "\n".join(found)
