@@ -191,3 +191,11 @@ def benchmark(session: nox.Session) -> None:
     install(session, "docs", "bench")
     fetch_mathjax(session)
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+@nox.session(default=False)
+def mutants(session: nox.Session) -> None:
+    """Put known-wrong formulas into copies of the library; every one must fail a check."""
+    # docs: one mutant is caught by executing a page (nbclient, ipykernel, matplotlib).
+    install(session, "test", "docs")
+    session.run("python", str(ROOT / "tools" / "mutants.py"), *session.posargs)
