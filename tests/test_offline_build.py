@@ -140,18 +140,24 @@ def blocked(kind: str, tmp: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def sphinx_build(
-    src: Path, out: Path, *, prefix: list[str] | None = None, env: dict[str, str] | None = None
+    src: Path,
+    out: Path,
+    *,
+    prefix: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    extra: list[str] | None = None,
+    timeout: float = 900,
 ) -> subprocess.CompletedProcess[str]:
     """``sphinx-build`` with the real conf and the strict flags of ``nox -s docs``."""
     cmd = [sys.executable, "-m", "sphinx", "-c", str(ROOT / "conf"), "-b", "html"]
-    cmd += [*_strict_flags(), str(src), str(out)]
+    cmd += [*_strict_flags(), *(extra or []), str(src), str(out)]
     run_env = {**(env if env is not None else os.environ), "GRADPROOF_NB_EXECUTION_MODE": "force"}
     return subprocess.run(
         [*(prefix or []), *cmd],
         capture_output=True,
         text=True,
         env=run_env,
-        timeout=900,
+        timeout=timeout,
         check=False,
         cwd=src.parent,
     )

@@ -20,6 +20,7 @@ proves the comparison bites. A grep over ``docs/`` keeps the real pages on seede
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 from pathlib import Path
@@ -195,3 +196,87 @@ def test_real_pages_use_seeded_generators_and_png_only() -> None:
         if UNSEEDED_RNG.search(line) or GLOBAL_RNG.search(line) or SVG_OUTPUT.search(line)
     ]
     assert not found, "\n".join(found)
+
+
+# ----------------------------------------------------------------------------- pinned, bounded
+
+
+def _sessions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    def is_session(dec: ast.expr) -> bool:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        return ast.unparse(target) == "nox.session"
+
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and any(map(is_session, node.decorator_list))
+    }
+
+
+def _calls(node: ast.AST, name: str) -> list[ast.Call]:
+    return [c for c in ast.walk(node) if isinstance(c, ast.Call) and ast.unparse(c.func) == name]
+
+
+def test_every_nox_session_installs_under_the_constraints() -> None:
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    helper = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "install")
+    pip_calls = _calls(helper, "session.install")
+    assert pip_calls
+    for call in pip_calls:
+        assert ast.unparse(call.args[0]) == "*constraints", ast.unparse(call)
+    assert any("--build-constraint" in ast.unparse(c) for c in pip_calls)
+    sessions = _sessions(tree)
+    assert {"tests", "docs", "doctest", "lint", "mutants"} <= set(sessions)
+    for name, node in sessions.items():
+        if name == "lock":  # the fresh resolve that writes the constraints
+            continue
+        assert _calls(node, "install"), f"session {name} does not use install()"
+        assert not _calls(node, "session.install"), f"session {name} installs unpinned"
+    pins = [
+        line
+        for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert pins
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", line) for line in pins), pins
+
+
+def test_conf_bounds_cell_execution() -> None:
+    tree = ast.parse((ROOT / "conf" / "conf.py").read_text(encoding="utf-8"))
+    values = {
+        t.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(t, ast.Name)
+    }
+    timeout = ast.literal_eval(values["nb_execution_timeout"])
+    assert isinstance(timeout, int)
+    assert 0 < timeout <= 600
+    assert ast.literal_eval(values["nb_execution_raise_on_error"]) is True
+
+
+SLEEPY_PAGE = """
+# A cell that hangs
+
+```{code-cell} python
+import time
+
+def wait_for_a_download():
+    time.sleep(600)
+
+wait_for_a_download()
+```
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("mathjax_dir")
+def test_timing_out_cell_fails_the_build_with_its_traceback(tmp_path: Path) -> None:
+    src = write_tree(tmp_path / "site", {"page": SLEEPY_PAGE})
+    # Without the cell timeout the 600 s sleep would outlast the 300 s subprocess limit.
+    run = sphinx_build(src, tmp_path / "html", extra=["-D", "nb_execution_timeout=3"], timeout=300)
+    log = run.stdout + run.stderr
+    assert run.returncode != 0, log
+    assert "wait_for_a_download" in log  # the traceback names the cell's frames
+    assert "timed out" in log.lower() or "TimeoutError" in log, log
