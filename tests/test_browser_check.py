@@ -81,11 +81,13 @@ MATHJAX_HEAD = '<script defer src="_static/mathjax/tex-chtml.js"></script>'
 PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 PAGES = {
-    # A sound page: typeset math, an image that loads, a deliberate failure in its own cell.
+    # A sound page: typeset math, an image and a notebook download that load, and a deliberate
+    # failure in a raises-exception cell.
     "good.html": f"""<html><head>{MATHJAX_HEAD}</head><body><div class="bd-article">
         <p>The gradient is <span class="math">\\(q - p\\)</span>.</p>
         <div class="math">\\[\\nabla_z J = (\\textstyle\\sum p)\\, q - p\\]</div>
         <img src="pixel.png" alt="one pixel">
+        <div class="dropdown-download-buttons"><a href="good.ipynb">.ipynb</a></div>
         <div class="cell tag_raises-exception"><div class="cell_output">
           <div class="output traceback">Traceback (most recent call last): OverflowError</div>
         </div></div>
@@ -108,6 +110,11 @@ PAGES = {
         <div class="bd-article" style="width: 300px; overflow-x: auto">
         <p><span class="math">\\(q\\)</span></p><div style="width: 900px">wide</div>
         </div></body></html>""",
+    # A thread page whose verdict is folded away, and which has a cell but no notebook download.
+    "seeds/folded.html": f"""<html><head>{MATHJAX_HEAD}</head><body>
+        <p><span class="math">\\(q\\)</span></p><details><summary>more</summary>
+        <div class="admonition"><p class="admonition-title">Verdict</p><p>wrong</p></div>
+        </details><div class="cell"><pre>1 + 1</pre></div></body></html>""",
     # The real search page fills ul.search from searchindex.js; this one never does.
     "search.html": "<html><body><ul class='search'></ul></body></html>",
 }
@@ -123,7 +130,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     site = tmp_path_factory.mktemp("site")
     shutil.copytree(MATHJAX, site / "_static" / "mathjax")
     (site / "pixel.png").write_bytes(base64.b64decode(PIXEL))
+    (site / "good.ipynb").write_text('{"cells": []}', encoding="utf-8")
     for name, html in PAGES.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(html, encoding="utf-8")
     return {r.path: r for r in browser_check.check_site(site)}
 
@@ -173,6 +182,13 @@ def test_a_script_error_fails(results: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_content_wider_than_the_column_fails(results: dict[str, Any]) -> None:
     assert "wider than its column" in _problems(results, "overflow.html")
+
+
+@pytest.mark.slow
+def test_a_folded_verdict_and_a_missing_notebook_fail(results: dict[str, Any]) -> None:
+    problems = _problems(results, "seeds/folded.html")
+    assert "no visible Verdict admonition" in problems
+    assert "executed page without a .ipynb download" in problems
 
 
 @pytest.mark.slow

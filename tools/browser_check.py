@@ -15,8 +15,9 @@ For every page it asserts:
 - every image loaded (``naturalWidth > 0``), no response was an HTTP error, no request left
   127.0.0.1, the console logged no error and no script threw;
 - the article column does not scroll sideways (wide derivations scroll inside their own box);
-- every download link of the page (``.ipynb``, ``.md``) resolves, and executed pages offer the
-  ``.ipynb``.
+- every download link of the page (``.ipynb``, ``.md``) resolves, and a page with code cells
+  offers its executed ``.ipynb``;
+- a thread page (``seeds/``) shows its Verdict admonition without a click.
 
 Then ``search.html?q=softmax`` must list results. With ``--screenshots DIR`` it saves the landing
 page and one seed page (light and dark) for review.
@@ -62,8 +63,8 @@ TIMEOUT_MS = 30_000
 SEARCH_TIMEOUT_MS = 10_000
 # Generated index pages carry no mathematics of their own.
 MATH_OPTIONAL = {"genindex.html", "py-modindex.html", "search.html", "execution.html"}
-# Executed pages (MyST-NB) whose download menu must offer the notebook.
-NOTEBOOK_PAGES = re.compile(r"^(index|seeds/.+|theory/.+)\.html$")
+# Thread pages open with a verdict a reader must see without clicking anything.
+VERDICT_PAGES = re.compile(r"^seeds/.+\.html$")
 SCREENSHOT_PAGES = {
     "index.html": "index",
     "seeds/001-derivative-of-softmax-loss.html": "seed-001",
@@ -118,6 +119,12 @@ _FACTS_JS = """async () => {
     overflow: article.scrollWidth - article.clientWidth,
     downloads: [...document.querySelectorAll('.dropdown-download-buttons a[href]')]
       .map(a => a.href),
+    cells: document.querySelectorAll('div.cell').length,
+    verdictVisible: [...document.querySelectorAll('.admonition')]
+      .filter(a => (a.querySelector('.admonition-title') || {}).textContent === 'Verdict')
+      .some(a => a.checkVisibility() && !a.closest('details:not([open])')),
+    wideMath: [...document.querySelectorAll("mjx-container[display='true']")]
+      .filter(m => m.scrollWidth > m.clientWidth + 1).length,
   };
 }"""
 
@@ -137,6 +144,7 @@ class PageResult:
     title: str = ""
     mjx: int = 0
     images: int = 0
+    wide_math: int = 0  # displayed equations wider than the column (they scroll in their box)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -240,8 +248,11 @@ def check_page(browser: Browser, base: str, path: str, *, dark: bool = False) ->
     for url, status in zip(facts["downloads"], statuses, strict=True):
         if status != 200:
             p.append(f"download link {url} gave HTTP {status}")
-    if NOTEBOOK_PAGES.match(path) and not any(u.endswith(".ipynb") for u in facts["downloads"]):
-        p.append("no .ipynb download")
+    if facts["cells"] and not any(u.endswith(".ipynb") for u in facts["downloads"]):
+        p.append("executed page without a .ipynb download")
+    if VERDICT_PAGES.match(path) and not facts["verdictVisible"]:
+        p.append("no visible Verdict admonition")
+    result.wide_math = facts["wideMath"]
     page.close()
     return result
 
@@ -318,7 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     results = check_site(args.html_dir, screenshots=args.screenshots, executable=args.chromium)
     for r in results:
         status = "ok  " if r.ok else "FAIL"
-        print(f"{status} {r.path:<45} math={r.mjx:<4} images={r.images:<3} {r.title}")
+        print(
+            f"{status} {r.path:<45} math={r.mjx:<4} scrolling={r.wide_math:<3} "
+            f"images={r.images:<3} {r.title}"
+        )
         for problem in r.problems:
             print(f"       - {problem}")
     failed = [r for r in results if not r.ok]
