@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("numpy", "sympy", "scipy", "mpmath", "sphinx", "myst-nb", "gradproof")
 
 
@@ -39,9 +41,21 @@ def versions() -> dict[str, str | None]:
     return out
 
 
+def source_state() -> dict[str, object]:
+    """The commit measured, and how many files differed from it (others may be editing)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "HEAD") or None, "changed_files": len(changed.splitlines())}
+
+
 def info() -> dict:
     """Machine facts at the start of a run."""
     return {
+        "source": source_state(),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "system": f"{platform.system()} {platform.release()}",

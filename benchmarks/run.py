@@ -66,12 +66,17 @@ def run(parts: tuple[str, ...] = PARTS, *, quick: bool = False, out: Path | None
         results["targets"].update(verify_cost.targets(rows))
     if "build" in parts:
         if out is not None:
+            _stamp_load(info)
             write(results, out)
         results["build"] = build_cost.measure()
         results["targets"].update(results["build"]["targets"])
+    _stamp_load(info)
+    return results
+
+
+def _stamp_load(info: dict) -> None:
     info["load_after"] = machine.load_average()
     info["load_note"] = machine.load_note(info["load_before"], info["load_after"], info["cores"])
-    return results
 
 
 # --------------------------------------------------------------------------- printing
