@@ -78,6 +78,14 @@ def test_copy_leaves_out_build_output_and_environments(tmp_path):
     assert mutants.imported_from(tree).is_relative_to(tree)
 
 
+def test_copy_works_outside_a_git_checkout(tmp_path):
+    # A copy has no .git: listing it falls back to walking the tree, and finds the same files
+    # apart from dotfiles, none of which a check reads.
+    first = mutants.copy_project(tmp_path / "first")
+    listed = mutants.project_files(first)
+    assert set(listed) == {f for f in mutants.project_files() if not Path(f).name.startswith(".")}
+
+
 @pytest.mark.mutants
 @pytest.mark.slow
 def test_checks_pass_without_a_mutant():

@@ -263,15 +263,29 @@ class MutantError(Exception):
     """A mutant that cannot be applied, or a check that cannot judge it."""
 
 
+# Never copied when the project is not a git checkout (an unpacked archive, say).
+_NOT_PROJECT = {".git", ".nox", ".venv", "_build", "jupyter_execute", ".jupyter_cache"}
+
+
 def project_files(root: Path = ROOT) -> list[str]:
     """Tracked and new (not ignored) files, as the working tree has them."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return sorted(
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if p.is_file()
+            and not _NOT_PROJECT & set(p.relative_to(root).parts)
+            and "__pycache__" not in p.parts
+            and not p.name.startswith(".")
+        )
     return sorted(name for name in listed.split("\0") if name and (root / name).is_file())
 
 
