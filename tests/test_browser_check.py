@@ -115,6 +115,10 @@ PAGES = {
         <p><span class="math">\\(q\\)</span></p><details><summary>more</summary>
         <div class="admonition"><p class="admonition-title">Verdict</p><p>wrong</p></div>
         </details><div class="cell"><pre>1 + 1</pre></div></body></html>""",
+    # The statistics table lists one executed page and forgets good.html.
+    "execution.html": """<html><body><table><tbody>
+        <tr><td>seeds/folded</td><td>today</td><td>force</td><td>1.25</td><td>ok</td></tr>
+        </tbody></table></body></html>""",
     # The real search page fills ul.search from searchindex.js; this one never does.
     "search.html": "<html><body><ul class='search'></ul></body></html>",
 }
@@ -194,3 +198,10 @@ def test_a_folded_verdict_and_a_missing_notebook_fail(results: dict[str, Any]) -
 @pytest.mark.slow
 def test_a_search_without_results_fails(results: dict[str, Any]) -> None:
     assert "listed no results" in _problems(results, "search.html?q=softmax")
+
+
+@pytest.mark.slow
+def test_an_executed_page_missing_from_the_statistics_fails(results: dict[str, Any]) -> None:
+    problems = _problems(results, "execution.html (table)")
+    assert "good is executed but missing from the table" in problems
+    assert "seeds/folded" not in problems  # listed, with a time

@@ -19,7 +19,8 @@ For every page it asserts:
   offers its executed ``.ipynb``;
 - a thread page (``seeds/``) shows its Verdict admonition without a click.
 
-Then ``search.html?q=softmax`` must list results. With ``--screenshots DIR`` it saves the landing
+Then ``search.html?q=softmax`` must list results, and the execution statistics table must list
+every page that has code cells, with its run time. With ``--screenshots DIR`` it saves the landing
 page and one seed page (light and dark) for review.
 
 Usage::
@@ -145,6 +146,7 @@ class PageResult:
     mjx: int = 0
     images: int = 0
     wide_math: int = 0  # displayed equations wider than the column (they scroll in their box)
+    cells: int = 0  # executed code cells (MyST-NB)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -252,7 +254,7 @@ def check_page(browser: Browser, base: str, path: str, *, dark: bool = False) ->
         p.append("executed page without a .ipynb download")
     if VERDICT_PAGES.match(path) and not facts["verdictVisible"]:
         p.append("no visible Verdict admonition")
-    result.wide_math = facts["wideMath"]
+    result.wide_math, result.cells = facts["wideMath"], facts["cells"]
     page.close()
     return result
 
@@ -269,6 +271,29 @@ def check_search(browser: Browser, base: str, query: str = SEARCH_QUERY) -> Page
     hits = page.locator("ul.search li").count()
     result.title = f"{hits} results"
     page.close()
+    return result
+
+
+def check_execution_table(
+    browser: Browser, base: str, executed: list[str], path: str = "execution.html"
+) -> PageResult:
+    """The execution statistics table must list every page that has cells, each with a time."""
+    result = PageResult(f"{path} (table)")
+    page = browser.context.new_page()
+    page.goto(base + path, wait_until="load", timeout=TIMEOUT_MS)
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('table tbody tr')]
+             .map(tr => [...tr.querySelectorAll('td')].map(td => td.innerText.trim()))"""
+    )
+    page.close()
+    listed = {row[0]: row for row in rows if row}
+    for doc in executed:
+        row = listed.get(doc)
+        if row is None:
+            result.problems.append(f"{doc} is executed but missing from the table")
+        elif not re.fullmatch(r"\d+(\.\d+)?", row[3] if len(row) > 3 else ""):
+            result.problems.append(f"{doc} has no run time in the table: {row}")
+    result.title = f"{len(listed)} executed pages listed"
     return result
 
 
@@ -305,10 +330,16 @@ def check_site(
             browser = Browser(pw, profile, executable)
             try:
                 results = [check_page(browser, base, path) for path in paths]
+                if "execution.html" in paths:
+                    executed = [r.path.removesuffix(".html") for r in results if r.cells]
+                    results.append(check_execution_table(browser, base, executed))
                 if "search.html" in paths:
                     results.append(check_search(browser, base))
                 if screenshots is not None:
                     screenshots.mkdir(parents=True, exist_ok=True)
+                    for name in SCREENSHOT_PAGES.values():
+                        for old in screenshots.glob(f"{name}*.png"):
+                            old.unlink()  # a figure a page no longer has must not linger
                     for path, name in SCREENSHOT_PAGES.items():
                         if path in paths:
                             screenshot(browser, base, path, screenshots / name)
