@@ -44,6 +44,13 @@ unbounded ``simplify``), else ``"numeric"`` if it is below ``RTOL`` = 1e-30 rela
 two decimals so counterexamples read well), else ``"false"`` with that point as the counterexample.
 A step whose difference expands to 0 before any dimension is fixed is ``"proved for all n"``.
 
+Every setting is checked, but work is shared: a subexpression is made concrete once per
+dimension and reused across lines and index values, and a difference that is a renaming of one
+already shown to cancel (the classes renumbered so the free indices take the values 1, 2, ...)
+counts as cancelled, since renaming variables maps identities to identities. With a linear layer
+the cancellation is first tried with the logits ``z_k`` as symbols, then with ``w_k . x``
+substituted (an identity in free ``z`` holds for every ``W x``).
+
 ``assume=Eq(Sum(p[k], (k, 1, n)), 1)`` is solved in each setting for its last entry (``p_n``),
 which is substituted everywhere, so every point satisfies it. ``linear_layer=True`` reads the
 logits as ``z_k = sum_d W[k, d] x[d]``. To display a thread's line exactly as written (``0 - e^{z_i}
