@@ -10,6 +10,8 @@ check
     Numerical gradient checking (complex step, central difference, Richardson).
 derive
     Symbolic verification of each step of a derivation.
+display
+    Tables and "what was checked" summaries that the pages render from the check objects.
 """
 
 from gradproof.functions import cross_entropy, log_softmax, logsumexp, softmax
