@@ -349,10 +349,16 @@ def test_checkers_upcast_lists_ints_and_float32(entry):
         assert _entry(entry, x=x).ok
 
 
-@pytest.mark.xfail(reason="reported: a zero direction makes check_directional vacuous")
 def test_zero_direction_is_rejected():
-    with pytest.raises(ValueError, match=r"^direction\b"):
+    # Along 0 both sides of the check are 0, so even this sign-flipped gradient would pass.
+    with pytest.raises(ValueError, match=r"^direction\b") as info:
         check_directional(_loss(P), lambda z: -_grad(P)(z), Z, direction=[0.0, 0.0, 0.0])
+    assert "nonzero" in str(info.value)
+    # The smallest nonzero direction is still a real check: the same wrong gradient fails.
+    result = check_directional(
+        _loss(P), lambda z: -_grad(P)(z), Z, direction=[0.0, 0.0, 1e-3], raise_on_fail=False
+    )
+    assert not result.ok
 
 
 # ----------------------------------------------------------------------------- gradproof.derive
@@ -449,28 +455,59 @@ def test_derive_rejects_bad_input_by_name(call, exc, arg, words):
     assert words in str(info.value)
 
 
-# Found by this table and reported; each should raise a ValueError/TypeError naming the
-# argument. strict xfail: a fix makes these pass, and then the marker must go.
-DERIVE_GAPS = [
-    ("ns a bare int", lambda: _derivation(ns=3), "ns"),
-    ("ns None", lambda: _derivation(ns=None), "ns"),
-    ("ns booleans", lambda: _derivation(ns=(True,)), "ns"),
-    ("seed negative", lambda: _derivation(seed=-1).verify(), "seed"),
-    ("evaluate n = 0", lambda: derive.evaluate(derive.q(derive.i), 0, VALUES), "n"),
-    ("evaluate n fractional", lambda: derive.evaluate(derive.q(derive.i), 2.5, VALUES), "n"),
-    ("evaluate expr text", lambda: derive.evaluate("q_i", 3, VALUES), "expr"),
+# Found by this table: each once slipped through as a bare numpy/Python error (or, for n = 0, a
+# silent empty array; for complex values a dropped imaginary part).
+DERIVE_FOUND_ROWS = [
+    ("ns a bare int", lambda: _derivation(ns=3), TypeError, "ns", "sequence of positive ints"),
+    ("ns None", lambda: _derivation(ns=None), TypeError, "ns", "sequence of positive ints"),
+    ("ns booleans", lambda: _derivation(ns=(True,)), ValueError, "ns", "positive ints"),
+    ("seed negative", lambda: _derivation(seed=-1).verify(), ValueError, "seed", "nonnegative"),
+    ("seed text", lambda: _derivation(seed="0"), TypeError, "seed", "nonnegative int"),
+    (
+        "evaluate n = 0",
+        lambda: derive.evaluate(derive.q(derive.i), 0, VALUES),
+        ValueError,
+        "n",
+        "positive int",
+    ),
+    (
+        "evaluate n fractional",
+        lambda: derive.evaluate(derive.q(derive.i), 2.5, VALUES),
+        TypeError,
+        "n",
+        "positive int",
+    ),
+    (
+        "evaluate D = 0",
+        lambda: derive.evaluate(derive.q(derive.i), 3, VALUES, D=0),
+        ValueError,
+        "D",
+        "positive int",
+    ),
+    ("evaluate expr text", lambda: derive.evaluate("q_i", 3, VALUES), TypeError, "expr", "sympy"),
     (
         "evaluate complex values",
         lambda: derive.evaluate(derive.q(derive.i), 3, {derive.z: (1j, 2.0, 3.0)}),
+        TypeError,
         "values",
+        "values[z] must be real",
+    ),
+    (
+        "evaluate text values",
+        lambda: derive.evaluate(derive.q(derive.i), 3, {derive.z: ("1", "2", "3")}),
+        TypeError,
+        "values",
+        "values[z] must be numeric",
     ),
 ]
 
 
-@pytest.mark.xfail(reason="reported to the derive owner: not yet a named error")
 @pytest.mark.parametrize(
-    ("call", "arg"), [row[1:] for row in DERIVE_GAPS], ids=[row[0] for row in DERIVE_GAPS]
+    ("call", "exc", "arg", "words"),
+    [row[1:] for row in DERIVE_FOUND_ROWS],
+    ids=[row[0] for row in DERIVE_FOUND_ROWS],
 )
-def test_derive_gaps_reject_bad_input_by_name(call, arg):
-    with pytest.raises((TypeError, ValueError), match=rf"^{arg}\b"):
+def test_derive_rejects_found_gaps_by_name(call, exc, arg, words):
+    with pytest.raises(exc, match=rf"^{arg}\b") as info:
         call()
+    assert words in str(info.value)

@@ -804,7 +804,7 @@ def check_directional(
     Parameters
     ----------
     direction : array_like, optional
-        ``v``, shape of `x`; default a unit vector drawn with `seed`.
+        ``v``, shape of `x`, finite and nonzero; default a unit vector drawn with `seed`.
 
     Other parameters, return value and the pass rule (applied to the one scalar) are those of
     :func:`check_gradient`; `worst_index` is ``()``.
@@ -824,6 +824,10 @@ def check_directional(
     False
     """
     v = None if direction is None else as_array(direction, "direction", allow_complex=False)
+    if v is not None and not v.any():
+        # grad(x) @ 0 = 0 = any numeric derivative along 0: such a check passes every gradient.
+        msg = "direction must be nonzero: along the zero vector every gradient passes"
+        raise ValueError(msg)
 
     def numeric(count: Counter, x: np.ndarray, meth: str, h: float | None, seed: int) -> tuple:
         nonlocal v

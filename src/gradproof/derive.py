@@ -947,7 +947,13 @@ class Derivation:
             msg = f"n_points must be a positive int; got {n_points!r}"
             raise ValueError(msg)
         self.n_points = n_points
-        self.seed = seed
+        if not _is_int(seed):
+            msg = f"seed must be a nonnegative int; got {seed!r}"
+            raise TypeError(msg)
+        if seed < 0:
+            msg = f"seed must be a nonnegative int (numpy seeds are); got {seed!r}"
+            raise ValueError(msg)
+        self.seed = int(seed)
         assume_list = [assume] if isinstance(assume, sp.Basic) else list(assume)
         for a in assume_list:
             if not isinstance(a, sp.Equality):
@@ -1222,12 +1228,30 @@ class _Conc:
     fixes: dict[sp.Symbol, sp.Expr]
 
 
+def _is_int(v: object) -> bool:
+    # bool is an int subclass, but True as a dimension or seed is a slip, not a 1.
+    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+
+
 def _positive_ints(values: Sequence[int], name: str) -> tuple[int, ...]:
+    if not isinstance(values, Iterable):
+        msg = f"{name} must be a non-empty sequence of positive ints such as (2, 3); got {values!r}"
+        raise TypeError(msg)
     out = tuple(values)
-    if not out or not all(isinstance(v, int | np.integer) and v >= 1 for v in out):
+    if not out or not all(_is_int(v) and v >= 1 for v in out):
         msg = f"{name} must be a non-empty sequence of positive ints; got {values!r}"
         raise ValueError(msg)
     return tuple(int(v) for v in out)
+
+
+def _positive_int(value: object, name: str) -> int:
+    if not _is_int(value):
+        msg = f"{name} must be a positive int; got {value!r}"
+        raise TypeError(msg)
+    if value < 1:
+        msg = f"{name} must be a positive int; got {value!r}"
+        raise ValueError(msg)
+    return int(value)
 
 
 def _expand_names(e: sp.Expr) -> sp.Expr:
@@ -1346,10 +1370,13 @@ def evaluate(
     >>> print(np.round(v, 4))
     [-0.11   -0.0553  0.1652]
     """
+    if not isinstance(expr, sp.Basic):
+        msg = f"expr must be a sympy expression such as q(i) - p[i]; got {type(expr).__name__}"
+        raise TypeError(msg)
     free = dict(free or {})
-    dim_map = {_N: n}
+    dim_map = {_N: _positive_int(n, "n")}
     if "D" in dims:
-        dim_map[D] = int(dims.pop("D"))
+        dim_map[D] = _positive_int(dims.pop("D"), "D")
     if dims:
         msg = f"unknown keyword arguments {sorted(dims)}; only D= is accepted"
         raise TypeError(msg)
@@ -1385,7 +1412,12 @@ def _point_from_values(
         if not isinstance(base, sp.IndexedBase):
             msg = f"values keys must be IndexedBase objects such as z, p; got {base!r}"
             raise TypeError(msg)
-        a = np.asarray(arr, dtype=float)
+        a = np.asarray(arr)
+        if a.dtype.kind not in "iuf":
+            what = "real" if a.dtype.kind == "c" else "numeric"
+            msg = f"values[{base}] must be {what} numbers; got dtype {a.dtype}"
+            raise TypeError(msg)
+        a = a.astype(float)
         if not np.all(np.isfinite(a)):
             msg = f"values[{base}] must be finite"
             raise ValueError(msg)
