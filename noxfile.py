@@ -22,6 +22,8 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CONSTRAINTS = ROOT / "constraints.txt"
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
+# Its sitecustomize.py refuses every non-loopback connection (tests/test_offline_build.py).
+NETBLOCK = ROOT / "tools" / "netblock"
 LINT_PATHS = ("src", "tests", "conf", "tools", "benchmarks", "docs/conftest.py", "noxfile.py")
 # -W: any warning fails; -n: so does any unresolved reference; --keep-going
 # reports all of them at once; -T: full tracebacks; -E: re-read every page so
@@ -80,6 +82,12 @@ def docs(session: nox.Session) -> None:
     """Build the site strictly into _build/html, executing every page; check it is offline."""
     install(session, "docs")
     fetch_mathjax(session)
+    # Installs and the MathJax fetch above may use the network; the build may not. Sphinx and
+    # every kernel it starts inherit PYTHONPATH, so each build is its own offline proof.
+    offline = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(NETBLOCK), os.environ.get("PYTHONPATH")]))
+    }
+    session.run("python", str(NETBLOCK / "sitecustomize.py"), env=offline)  # the blocker is on
     session.run(
         "sphinx-build",
         "-c",
@@ -90,7 +98,7 @@ def docs(session: nox.Session) -> None:
         "docs",
         str(HTML),
         *session.posargs,
-        env={"GRADPROOF_NB_EXECUTION_MODE": "force"},
+        env={"GRADPROOF_NB_EXECUTION_MODE": "force", **offline},
     )
     session.run("python", str(ROOT / "tools" / "check_offline.py"), str(HTML))
     session.log(f"open {HTML / 'index.html'}")

@@ -3,14 +3,18 @@
 Two blockers, each proven to bite before it is trusted:
 
 ``sitecustomize``
-    A ``sitecustomize.py`` on ``PYTHONPATH`` (so Sphinx *and* the notebook kernels it starts load
-    it) that makes ``socket.connect``/``connect_ex``/``sendto``, ``getaddrinfo`` and
+    ``tools/netblock/sitecustomize.py`` on ``PYTHONPATH`` (so Sphinx *and* the notebook kernels
+    it starts load it) makes ``socket.connect``/``connect_ex``/``sendto``, ``getaddrinfo`` and
     ``gethostbyname`` raise for any address that is not loopback. Loopback stays open because
-    the kernels talk to nbclient over ZMQ on 127.0.0.1. It sees only Python-level sockets (libzmq
-    or a subprocess such as ``curl`` bypass it), hence the second blocker.
+    the kernels talk to nbclient over ZMQ on 127.0.0.1. ``nox -s docs`` builds the real site
+    under this same file every time (after its installs), so every build is the offline proof
+    for the real pages; here a small site shows that the file bites, in Sphinx and in a kernel.
+    It sees only Python-level sockets (libzmq or a subprocess such as ``curl`` bypass it), hence
+    the second blocker.
 ``unshare``
     ``unshare -n``: a new network namespace whose only interface is ``lo`` (brought up so the
-    kernels work). Needs root or user namespaces; skipped where unavailable.
+    kernels work). Needs root or user namespaces; skipped where ``unshare -n`` is refused (it
+    works in CI, which runs as root).
 
 The page built under the blockers imports gradproof, runs sympy and matplotlib, and tries a
 connection itself, printing what happened, so the test sees that the kernel was blocked too.
@@ -18,6 +22,7 @@ connection itself, printing what happened, so the test sees that the kernel was 
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -28,68 +33,22 @@ from pathlib import Path
 import pytest
 from test_build import FRONT_MATTER, ROOT, _strict_flags, mathjax_dir  # noqa: F401 (fixture)
 
-MARK = "gradproof-offline-test: network blocked"
-SITECUSTOMIZE = f'''\
-"""Block every non-loopback connection (written by tests/test_offline_build.py)."""
-
-import ipaddress
-import socket
-
-MARK = {MARK!r}
-_LOCAL_NAMES = {{"localhost", "localhost.localdomain", "ip6-localhost"}}
+# The very file `nox -s docs` puts on PYTHONPATH for its build: these tests prove that it bites.
+NETBLOCK = ROOT / "tools" / "netblock"
+SITECUSTOMIZE = NETBLOCK / "sitecustomize.py"
 
 
-def _is_local(host):
-    if host is None:
-        return True  # a passive lookup for bind()
-    if isinstance(host, bytes):
-        host = host.decode()
-    host = str(host).split("%")[0]
-    if host in _LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _mark() -> str:
+    # Read, not imported: importing it would cut this test process off the network.
+    tree = ast.parse(SITECUSTOMIZE.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["MARK"]:
+            return ast.literal_eval(node.value)
+    msg = f"no MARK in {SITECUSTOMIZE}"
+    raise AssertionError(msg)
 
 
-def _guard(address):
-    if isinstance(address, tuple) and not _is_local(address[0]):
-        raise OSError(f"{{MARK}}: {{address[0]}}")
-
-
-def _wrap(name):
-    original = getattr(socket.socket, name)
-
-    def method(self, *args):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            _guard(args[-1])
-        return original(self, *args)
-
-    setattr(socket.socket, name, method)
-
-
-for _name in ("connect", "connect_ex", "sendto"):
-    _wrap(_name)
-
-_getaddrinfo = socket.getaddrinfo
-
-
-def getaddrinfo(host, *args, **kwargs):
-    if not _is_local(host):
-        raise socket.gaierror(socket.EAI_NONAME, f"{{MARK}}: {{host}}")
-    return _getaddrinfo(host, *args, **kwargs)
-
-
-def gethostbyname(host):
-    if not _is_local(host):
-        raise socket.gaierror(socket.EAI_NONAME, f"{{MARK}}: {{host}}")
-    return "127.0.0.1"
-
-
-socket.getaddrinfo = getaddrinfo
-socket.gethostbyname = gethostbyname
-'''
+MARK = _mark()
 
 # TEST-NET-1 (RFC 5737): never routed, so even an unblocked attempt reaches nobody.
 PROBE = """\
@@ -128,12 +87,11 @@ BLOCKERS = [
 ]
 
 
-def blocked(kind: str, tmp: Path) -> tuple[list[str], dict[str, str]]:
+def blocked(kind: str) -> tuple[list[str], dict[str, str]]:
     """Command prefix and environment that run a command under blocker `kind`."""
     env = {**os.environ}
     if kind == "sitecustomize":
-        (tmp / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETBLOCK), env.get("PYTHONPATH")]))
         return [], env
     # A fresh namespace has lo down; the kernels need it up.
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"], env
@@ -200,8 +158,8 @@ plt.show()
 
 
 @pytest.mark.parametrize("kind", BLOCKERS)
-def test_blocker_bites_outside_and_keeps_loopback(kind: str, tmp_path: Path) -> None:
-    prefix, env = blocked(kind, tmp_path)
+def test_blocker_bites_outside_and_keeps_loopback(kind: str) -> None:
+    prefix, env = blocked(kind)
     run = subprocess.run(
         [*prefix, sys.executable, "-c", PROBE],
         capture_output=True,
@@ -246,7 +204,7 @@ def test_without_the_blocker_the_probe_is_not_refused() -> None:
 @pytest.mark.parametrize("kind", BLOCKERS)
 def test_docs_build_succeeds_offline(kind: str, tmp_path: Path) -> None:
     src = write_tree(tmp_path / "site", {"page": OFFLINE_PAGE})
-    prefix, env = blocked(kind, tmp_path)
+    prefix, env = blocked(kind)
     run = sphinx_build(src, tmp_path / "html", prefix=prefix, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     html = (tmp_path / "html" / "page.html").read_text(encoding="utf-8")
@@ -258,14 +216,19 @@ def test_docs_build_succeeds_offline(kind: str, tmp_path: Path) -> None:
         assert MARK in html
 
 
-@pytest.mark.slow
-@pytest.mark.usefixtures("mathjax_dir")
-@pytest.mark.skipif(
-    os.environ.get("GRADPROOF_TEST_REAL_SITE") != "1",
-    reason="builds the whole site (minutes); set GRADPROOF_TEST_REAL_SITE=1",
-)
-def test_real_site_builds_offline(tmp_path: Path) -> None:
-    prefix, env = blocked("sitecustomize", tmp_path)
-    run = sphinx_build(ROOT / "docs", tmp_path / "html", prefix=prefix, env=env)
-    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
-    assert (tmp_path / "html" / "index.html").is_file()
+@pytest.mark.parametrize("on_path", [True, False])
+def test_self_check_reports_whether_the_blocker_is_loaded(on_path: bool) -> None:
+    # `nox -s docs` runs this self-check with the build's environment before sphinx-build.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if on_path:
+        env = blocked("sitecustomize")[1]
+    run = subprocess.run(
+        [sys.executable, str(SITECUSTOMIZE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == (0 if on_path else 1), run.stdout + run.stderr
+    assert (MARK in run.stdout) == on_path
