@@ -60,8 +60,10 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest tests/), including the slow Sphinx build tests."""
-    install(session, "test", "docs")
-    session.run("pytest", *session.posargs)
+    # bench: scipy, which the benchmark tests compare against (a missing one would be a skip).
+    install(session, "test", "docs", "bench")
+    # The browser checker's tests need Chromium and playwright: `nox -s browser` runs them.
+    session.run("pytest", "--ignore=tests/test_browser_check.py", *session.posargs)
 
 
 @nox.session
