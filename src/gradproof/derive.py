@@ -44,10 +44,15 @@ unbounded ``simplify``), else ``"numeric"`` if it is below ``RTOL`` = 1e-30 rela
 two decimals so counterexamples read well), else ``"false"`` with that point as the counterexample.
 A step whose difference expands to 0 before any dimension is fixed is ``"proved for all n"``.
 
-Every setting is checked, but work is shared: a subexpression is made concrete once per
-dimension and reused across lines and index values, and a difference that is a renaming of one
-already shown to cancel (the classes renumbered so the free indices take the values 1, 2, ...)
-counts as cancelled, since renaming variables maps identities to identities. With a linear layer
+Every setting is covered, but work is shared. Settings that differ only by a renumbering of the
+classes (for free ``i, j``: ``i = j`` and ``i != j``, whatever n) are one check, made at the
+class's first setting in sweep order, since a permutation of 1..n maps the lines of one onto the
+other and so identities and counterexamples onto each other; this needs lines that name classes
+only through index symbols (no ``z[1]``, no sum to ``n - 1``; otherwise, or when ``where`` tells
+a class apart, every setting is checked on its own), and a number an assumption singles out
+(``p_n``, solved for) is kept apart. A subexpression is made concrete once per dimension and
+reused across lines and classes, and a difference that is a renaming of one already shown to
+cancel counts as cancelled. With a linear layer
 the cancellation is first tried with the logits ``z_k`` as symbols, then with ``w_k . x``
 substituted (an identity in free ``z`` holds for every ``W x``).
 
@@ -721,7 +726,8 @@ class StepResult:
         ``"exact"`` (zero difference by cancellation in every setting), ``"numeric"`` (some
         setting needed the 50-digit evaluation), or ``"false"``.
     exact_settings, numeric_settings : int
-        How many (dimension, index) settings were settled each way.
+        How many (dimension, index) settings were settled each way; a renumbering class counts
+        all its settings, settled by the check of one of them.
     equals_lhs : bool
         Whether this line equals the left-hand side (at the points checked).
     """
@@ -972,6 +978,8 @@ class Derivation:
         self.exprs = [lhs, *(st.expr for st in self.steps)]
         self.free = _free_indices(self.exprs)
         self._report: DerivationReport | None = None
+        # Private: False checks every setting on its own (tests compare the two paths).
+        self._group_settings = True
         self._per_dims: dict[tuple[tuple[sp.Symbol, int], ...], _Conc] = {}
 
     # ---- settings -------------------------------------------------------------------------
@@ -980,33 +988,83 @@ class Derivation:
     def _uses_D(self) -> bool:
         return self.linear_layer or any(e.has(D) or e.has(d) or e.has(x) for e in self.exprs)
 
-    def _settings(self) -> Iterable[tuple[dict[sp.Symbol, int], _Env]]:
+    def _settings(self) -> Iterable[tuple[dict[sp.Symbol, int], list[tuple[_Env, bool]]]]:
+        """Per dimension setting: every assignment of the free indices, and whether it is kept."""
         Ds = self.Ds if self._uses_D else (None,)
         for nn, DD in itertools.product(self.ns, Ds):
             dims = {n: nn} if DD is None else {n: nn, D: DD}
             ranges = [range(1, dims.get(_index_dim(f), nn) + 1) for f in self.free]
+            envs = []
             for values in itertools.product(*ranges):
                 assign = {f: sp.Integer(v) for f, v in zip(self.free, values, strict=True)}
-                if not all(bool(w.xreplace(assign)) for w in self.where):
-                    continue
-                yield dims, _Env(tuple(dims.items()), tuple(zip(self.free, values, strict=True)))
+                kept = all(bool(w.xreplace(assign)) for w in self.where)
+                envs.append(
+                    (_Env(tuple(dims.items()), tuple(zip(self.free, values, strict=True))), kept)
+                )
+            yield dims, envs
+
+    def _setting_classes(self) -> Iterable[tuple[dict[sp.Symbol, int], _Env, int]]:
+        """The settings to check, each with how many settings its result stands for.
+
+        Settings that differ by a renumbering of the classes (and of the inputs) are one check
+        when the lines treat all classes alike (:func:`_renumbering_invariant`): a permutation of
+        1..n maps the concrete lines of one setting onto those of the other, so an identity, a
+        cancellation and a counterexample carry over. The representative is the class's first
+        setting in the order of the full sweep, so a counterexample is the one the full sweep
+        would report. Class numbers that an assumption singles out (``p_n``, solved for) stay
+        fixed: only the other numbers are permuted.
+        """
+        for dims, envs in self._settings():
+            if not (self._group_settings and self._renumbering_invariant):
+                yield from ((dims, env, 1) for env, kept in envs if kept)
+                continue
+            pinned = self._pinned(dims)
+            classes: dict[tuple[Any, ...], list[tuple[_Env, bool]]] = {}
+            for env, kept in envs:
+                classes.setdefault(_class_key(env, pinned), []).append((env, kept))
+            if any(len({kept for _, kept in members}) > 1 for members in classes.values()):
+                # `where` tells members of a class apart (e.g. Ne(i, 1)): check one by one.
+                yield from ((dims, env, 1) for env, kept in envs if kept)
+                continue
+            for members in classes.values():  # dicts keep first-seen order: the sweep's order
+                if members[0][1]:
+                    yield dims, members[0][0], len(members)
+
+    @cached_property
+    def _renumbering_invariant(self) -> bool:
+        """Whether no line or assumption singles out a class or input by its number."""
+        exprs = [*self.exprs, *(a.lhs - a.rhs for a in self.assume)]
+        return all(_renumbering_invariant(_expand_names(e)) for e in exprs)
+
+    def _pinned(self, dims: dict[sp.Symbol, int]) -> dict[sp.Symbol, set[int]]:
+        """Numbers per dimension that an assumption's solved-for leaves carry (e.g. n for p_n)."""
+        shared = self._shared(dims)
+        pinned: dict[sp.Symbol, set[int]] = {}
+        for leaf in shared.fixes:
+            label, idx = shared.conc.leaves[leaf]
+            for axis, c in zip(_BASE_AXES.get(label, (n,)), idx, strict=False):
+                pinned.setdefault(axis, set()).add(c)
+        return pinned
 
     # ---- per-setting machinery -------------------------------------------------------------
 
     def _concrete(
         self, dims: dict[sp.Symbol, int], env: _Env, *, logits: bool = True
     ) -> tuple[list[sp.Expr], _Conc]:
-        key = tuple(dims.items())
-        if key not in self._per_dims:
-            # One concretiser (and its cache) and one solved assumption per dimension setting.
-            conc = _Concretizer(dims, self.linear_layer)
-            self._per_dims[key] = _Conc(conc, self._assumption_map(conc, dims))
-        shared = self._per_dims[key]
+        shared = self._shared(dims)
         free = dict(env.free)
         exprs = [shared.conc(e, free, logits=logits) for e in self.exprs]
         if shared.fixes:
             exprs = [e.xreplace(shared.fixes) for e in exprs]
         return exprs, shared
+
+    def _shared(self, dims: dict[sp.Symbol, int]) -> _Conc:
+        """One concretiser (and its cache) and one solved assumption per dimension setting."""
+        key = tuple(dims.items())
+        if key not in self._per_dims:
+            conc = _Concretizer(dims, self.linear_layer)
+            self._per_dims[key] = _Conc(conc, self._assumption_map(conc, dims))
+        return self._per_dims[key]
 
     def _assumption_map(
         self, conc: _Concretizer, dims: dict[sp.Symbol, int]
@@ -1082,7 +1140,7 @@ class Derivation:
         # z_k = w_k . x is substituted, so the cheaper form is tried first (not under assumptions,
         # which are solved with the logits substituted).
         z_first = self.linear_layer and not self.assume
-        for dims, env in self._settings():
+        for dims, env, size in self._setting_classes():
             exprs, conc = self._concrete(dims, env, logits=not z_first)
             full: list[sp.Expr] | None = None if z_first else exprs
             points: list[_Point] | None = None
@@ -1093,7 +1151,7 @@ class Derivation:
                 key = conc.conc.relabel(exprs[t] - exprs[t + 1], env)
                 if key in cancelled or _exact_zero(key):
                     cancelled.add(key)
-                    res.exact_settings += 1
+                    res.exact_settings += size
                     continue
                 if z_first:
                     if full is None:
@@ -1101,7 +1159,7 @@ class Derivation:
                     key = conc.conc.relabel(full[t] - full[t + 1], env)
                     if key in cancelled or _exact_zero(key):
                         cancelled.add(key)
-                        res.exact_settings += 1
+                        res.exact_settings += size
                         continue
                 lines = exprs if full is None else full  # full is set whenever z_first
                 a, b = lines[t], lines[t + 1]
@@ -1110,7 +1168,7 @@ class Derivation:
                     points = self._points(dims, leaves)
                 bad = _numeric_mismatch(a, b, points, conc.fixes)
                 if bad is None:
-                    res.numeric_settings += 1
+                    res.numeric_settings += size
                     res.status = "numeric"
                     continue
                 res.status = "false"
@@ -1231,6 +1289,44 @@ class _Conc:
 def _is_int(v: object) -> bool:
     # bool is an int subclass, but True as a dimension or seed is a slip, not a 1.
     return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+
+
+def _is_index(a: sp.Basic) -> bool:
+    return isinstance(a, sp.Symbol) and bool(a.is_integer) and a not in _DIMS
+
+
+def _renumbering_invariant(e: sp.Basic) -> bool:
+    """Whether ``e`` (names expanded) names classes and inputs only through index symbols.
+
+    True when every index symbol appears only as an index of an entry (``z[i]``, ``W[k, d]``), in
+    a Kronecker delta or as a sum's variable, and every sum runs over the full range (1 to n or D):
+    then renumbering the classes permutes the concrete leaves and nothing else. A literal such
+    as ``z[1]``, ``KroneckerDelta(i, 2)``, ``z[i + 1]``, a sum to ``n - 1`` or an index used as
+    a number (``i * p[i]``) makes it False.
+    """
+    if isinstance(e, sp.Indexed):
+        return all(_is_index(a) for a in e.indices)
+    if isinstance(e, sp.KroneckerDelta):
+        return all(_is_index(a) for a in e.args)
+    if isinstance(e, sp.Sum):
+        full = all(lo == 1 and hi == _index_dim(idx) for idx, lo, hi in e.limits)
+        return full and _renumbering_invariant(e.function)
+    if isinstance(e, sp.Symbol):
+        return not _is_index(e)
+    return all(_renumbering_invariant(a) for a in e.args)
+
+
+def _class_key(env: _Env, pinned: Mapping[sp.Symbol, set[int]]) -> tuple[Any, ...]:
+    """The free-index values up to renumbering: pinned numbers kept, others by first use."""
+    seen: dict[tuple[sp.Symbol, int], int] = {}
+    key: list[Any] = []
+    for f, v in env.free:
+        dim = _index_dim(f)
+        if v in pinned.get(dim, ()):
+            key.append(("pinned", v))
+        else:
+            key.append(seen.setdefault((dim, v), len(seen)))
+    return tuple(key)
 
 
 def _positive_ints(values: Sequence[int], name: str) -> tuple[int, ...]:
