@@ -1236,7 +1236,8 @@ class Derivation:
         rows = []
         for t, (st, res) in enumerate(zip(self.steps, report.steps, strict=True)):
             left = latex(self.lhs) if t == 0 else ""
-            mark = r"\checkmark" if res.ok else r"\times"
+            # \class (MathJax's html extension) lets the site's CSS colour the marks.
+            mark = r"\class{gp-ok}{\checkmark}" if res.ok else r"\class{gp-false}{\times}"
             why = rf"\quad {_why_tex(st.why)}" if st.why else ""
             rows.append(rf"{left} &= {latex(st.expr)} && {mark}{why}")
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
