@@ -69,8 +69,13 @@ def _recording(log: list[tuple[Any, float, float]]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _page_environment(folder: Path) -> Iterator[None]:
-    """The page's directory as working directory (as in the build), Agg, output swallowed."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    """The page's directory as working directory (as in the build), Agg, output swallowed.
+
+    Everything is restored afterwards: a leaked ``MPLBACKEND=Agg`` reaches the kernels of later
+    Sphinx builds in the same process tree, where ``plt.show()`` then shows nothing.
+    """
+    backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
     cwd = Path.cwd()
     os.chdir(folder)
     try:
@@ -78,6 +83,10 @@ def _page_environment(folder: Path) -> Iterator[None]:
             yield
     finally:
         os.chdir(cwd)
+        if backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = backend
         with contextlib.suppress(ImportError):
             import matplotlib.pyplot as plt  # noqa: PLC0415
 

@@ -8,6 +8,7 @@ results the docs page reads.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmarks/ is a folder at the root, not an installed package
 
-from benchmarks import accuracy, build_cost, machine, run, scaling
+from benchmarks import accuracy, build_cost, machine, run, scaling, verify_cost
 
 from gradproof.functions import softmax
 from gradproof.gradients import (
@@ -203,3 +204,11 @@ def test_benchmarks_page_fails_when_the_complex_step_loses_accuracy(
     )
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="assert worst_eps <= 10"):
         execute_page(mutated)
+
+
+def test_running_a_page_leaves_the_environment_as_it_was(monkeypatch):
+    # A leaked MPLBACKEND=Agg once reached later Sphinx kernels, and plt.show() showed nothing.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    before = dict(os.environ), Path.cwd()
+    verify_cost.run_page(verify_cost.DOCS / "theory" / "stable-computation.md")
+    assert (dict(os.environ), Path.cwd()) == before
