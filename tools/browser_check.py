@@ -300,8 +300,8 @@ def check_execution_table(
 def screenshot(browser: Browser, base: str, path: str, out: Path, *, dark: bool = False) -> None:
     """Save the top of a page, and its first figure and first displayed equation if any."""
     page = browser.context.new_page()
-    if dark:
-        page.add_init_script("localStorage.setItem('mode', 'dark')")
+    # The profile is shared, so the mode stored by a dark screenshot would carry over: set both.
+    page.add_init_script(f"localStorage.setItem('mode', '{'dark' if dark else 'light'}')")
     page.goto(base + path, wait_until="load", timeout=TIMEOUT_MS)
     page.evaluate(_FACTS_JS)  # waits for MathJax and images
     page.screenshot(path=str(out.with_suffix(".png")))
