@@ -135,7 +135,9 @@ mathjax3_config = {
     # Sphinx numbers labelled equations itself (numfig/math_numfig) and
     # wraps multi-line $$ blocks in \begin{align}; MathJax tags would add a
     # second, conflicting number, so MathJax numbering stays off.
-    "tex": {"tags": "none"},
+    # Without noundefined an unknown macro becomes a MathJax error box (mjx-merror), which the
+    # browser check reports; with it, the macro's name would show silently in red.
+    "tex": {"tags": "none", "packages": {"[-]": ["noundefined"]}},
 }
 
 

@@ -77,7 +77,11 @@ def test_page_paths_skip_theme_fragments(tmp_path: Path) -> None:
 
 # ---- in the browser ------------------------------------------------------------------------
 
-MATHJAX_HEAD = '<script defer src="_static/mathjax/tex-chtml.js"></script>'
+# The site's own MathJax settings (conf.py's mathjax3_config), so the test pages behave alike.
+MATHJAX_HEAD = (
+    "<script>window.MathJax = {tex: {packages: {'[-]': ['noundefined']}}};</script>"
+    '<script defer src="_static/mathjax/tex-chtml.js"></script>'
+)
 PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 PAGES = {
@@ -93,6 +97,9 @@ PAGES = {
         </div></div>
         <pre>$$ code may show dollars and \\begin{{aligned}} $$</pre>
         </div></body></html>""",
+    # A TeX macro MathJax does not know renders as an error box, not as math.
+    "tex-error.html": f"""<html><head>{MATHJAX_HEAD}</head><body>
+        <p><span class="math">\\(\\notamacro{{q}}\\)</span></p></body></html>""",
     "raw-math.html": "<html><body><p>the loss is $$J = -\\sum_i p_i \\log q_i$$</p></body></html>",
     "broken-image.html": f"""<html><head>{MATHJAX_HEAD}</head><body>
         <p><span class="math">\\(q\\)</span></p><img src="missing.png" alt="lost"></body></html>""",
@@ -157,6 +164,13 @@ def test_raw_dollar_math_without_mathjax_fails(results: dict[str, Any]) -> None:
     problems = _problems(results, "raw-math.html")
     assert "no typeset math" in problems
     assert "raw TeX in the text: '$$'" in problems
+
+
+@pytest.mark.slow
+def test_a_tex_error_fails(results: dict[str, Any]) -> None:
+    problems = _problems(results, "tex-error.html")
+    assert "MathJax error: 'Undefined control sequence" in problems
+    assert "notamacro" in problems
 
 
 @pytest.mark.slow

@@ -90,10 +90,17 @@ _VISIBLE_TEXT_JS = """() => {
   return out.join(' ');
 }"""
 
+_SETTLE_JS = """async () => {
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await document.fonts.ready;
+}"""
+
 _FACTS_JS = """async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
   }
+  // CHTML draws glyphs with web fonts: until they load, typeset math paints blank.
+  await document.fonts.ready;
   await Promise.all([...document.images].map(img => img.complete ? null :
     new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done); })));
   const inCell = (el, tag) => el.closest('.cell') && el.closest('.cell').classList.contains(tag);
@@ -112,6 +119,8 @@ _FACTS_JS = """async () => {
     math: math.length,
     untypeset: math.filter(el => !el.querySelector('mjx-container'))
       .map(el => el.textContent.slice(0, 80)),
+    texErrors: [...document.querySelectorAll('mjx-merror')]
+      .map(el => (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 120)),
     brokenImages: [...document.images].filter(img => !(img.complete && img.naturalWidth > 0))
       .map(img => img.getAttribute('src')),
     images: document.images.length,
@@ -238,6 +247,7 @@ def check_page(browser: Browser, base: str, path: str, *, dark: bool = False) ->
     if path not in MATH_OPTIONAL and facts["mjx"] == 0:
         p.append("no typeset math (no mjx-container)")
     p += [f"math not typeset: {t!r}" for t in facts["untypeset"]]
+    p += [f"MathJax error: {t!r}" for t in facts["texErrors"]]
     p += [f"raw TeX in the text: {m.group(0)!r}" for m in RAW_TEX.finditer(text)]
     p += [f"error shown in a cell output: {t!r}" for t in facts["errorOutputs"]]
     p += [f"stderr in a cell output: {t!r}" for t in facts["stderr"]]
@@ -310,6 +320,8 @@ def screenshot(browser: Browser, base: str, path: str, out: Path, *, dark: bool 
         if target.count():
             target.scroll_into_view_if_needed()
             page.evaluate("window.scrollBy(0, -120)")
+            # Glyph fonts are fetched as math scrolls into view: wait two frames, then for them.
+            page.evaluate(_SETTLE_JS)
             page.screenshot(path=str(out.with_name(f"{out.name}-{suffix}.png")))
     page.close()
 
