@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["as_array", "as_targets", "check_axis"]
+__all__ = ["as_array", "as_int", "as_targets", "check_axis"]
 
 
 def _describe(x: object) -> str:
@@ -150,3 +150,28 @@ def check_axis(axis: object, ndim: int, name: str = "axis") -> int:
         msg = f"{name} must be an integer in [{-ndim}, {ndim - 1}], got {axis}"
         raise ValueError(msg)
     return int(axis) % ndim
+
+
+def as_int(value: object, name: str, *, minimum: int) -> int:
+    """Return `value` as an int of at least `minimum` (0 for seeds, 1 for sizes and counts).
+
+    Booleans are refused although Python counts them as ints: ``True`` as a seed or a dimension
+    is a slip, not a 1.
+
+    Examples
+    --------
+    >>> as_int(3, "n", minimum=1)
+    3
+    >>> as_int(-1, "seed", minimum=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be a nonnegative integer, got -1
+    """
+    kind = {0: "nonnegative", 1: "positive"}.get(minimum, f"(>= {minimum})")
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        msg = f"{name} must be a {kind} integer, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    if value < minimum:
+        msg = f"{name} must be a {kind} integer, got {value}"
+        raise ValueError(msg)
+    return int(value)

@@ -58,7 +58,7 @@ from gradproof._numdiff import (
     probe_complex_step,
     unit_direction,
 )
-from gradproof._validation import as_array
+from gradproof._validation import as_array, as_int
 
 __all__ = [
     "CENTRAL_ATOL",
@@ -335,13 +335,7 @@ def _step(step: object, method: str) -> float | None:
 
 
 def _seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        msg = f"seed must be a nonnegative integer, got {type(seed).__name__}"
-        raise TypeError(msg)
-    if seed < 0:
-        msg = f"seed must be a nonnegative integer, got {seed}"
-        raise ValueError(msg)
-    return int(seed)
+    return as_int(seed, "seed", minimum=0)
 
 
 def _analytic(value: object, name: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -101,6 +101,8 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from gradproof._validation import as_int
+
 __all__ = [
     "D",
     "Derivation",
@@ -949,17 +951,8 @@ class Derivation:
         self.title = title
         self.ns = _positive_ints(ns, "ns")
         self.Ds = _positive_ints(Ds, "Ds")
-        if not isinstance(n_points, int) or n_points < 1:
-            msg = f"n_points must be a positive int; got {n_points!r}"
-            raise ValueError(msg)
-        self.n_points = n_points
-        if not _is_int(seed):
-            msg = f"seed must be a nonnegative int; got {seed!r}"
-            raise TypeError(msg)
-        if seed < 0:
-            msg = f"seed must be a nonnegative int (numpy seeds are); got {seed!r}"
-            raise ValueError(msg)
-        self.seed = int(seed)
+        self.n_points = as_int(n_points, "n_points", minimum=1)
+        self.seed = as_int(seed, "seed", minimum=0)
         assume_list = [assume] if isinstance(assume, sp.Basic) else list(assume)
         for a in assume_list:
             if not isinstance(a, sp.Equality):
@@ -1341,16 +1334,6 @@ def _positive_ints(values: Sequence[int], name: str) -> tuple[int, ...]:
     return tuple(int(v) for v in out)
 
 
-def _positive_int(value: object, name: str) -> int:
-    if not _is_int(value):
-        msg = f"{name} must be a positive int; got {value!r}"
-        raise TypeError(msg)
-    if value < 1:
-        msg = f"{name} must be a positive int; got {value!r}"
-        raise ValueError(msg)
-    return int(value)
-
-
 def _expand_names(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda a: isinstance(a, _Display), lambda a: _expand_names(a.definition()))
 
@@ -1471,9 +1454,9 @@ def evaluate(
         msg = f"expr must be a sympy expression such as q(i) - p[i]; got {type(expr).__name__}"
         raise TypeError(msg)
     free = dict(free or {})
-    dim_map = {_N: _positive_int(n, "n")}
+    dim_map = {_N: as_int(n, "n", minimum=1)}
     if "D" in dims:
-        dim_map[D] = _positive_int(dims.pop("D"), "D")
+        dim_map[D] = as_int(dims.pop("D"), "D", minimum=1)
     if dims:
         msg = f"unknown keyword arguments {sorted(dims)}; only D= is accepted"
         raise TypeError(msg)
