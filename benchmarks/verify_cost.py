@@ -115,20 +115,7 @@ def reverify(derivation: Any, k: int) -> tuple[float, float]:
     """Wall and CPU seconds to verify a copy of `derivation` at the single dimension n = k."""
     from sympy.core.cache import clear_cache  # noqa: PLC0415
 
-    from gradproof.derive import Derivation  # noqa: PLC0415
-
-    copy = Derivation(
-        derivation.lhs,
-        derivation.steps,
-        title=derivation.title,
-        ns=(k,),
-        Ds=derivation.Ds,
-        n_points=derivation.n_points,
-        seed=derivation.seed,
-        assume=derivation.assume,
-        where=derivation.where,
-        linear_layer=derivation.linear_layer,
-    )
+    copy = derivation.replace(ns=(k,))
     clear_cache()
     cpu = time.process_time()
     wall = copy._verify().elapsed

@@ -522,18 +522,7 @@ def test_derivative_in_a_free_positive_base():
 
 
 def _copy(dv: Derivation, *, grouped: bool) -> Derivation:
-    out = Derivation(
-        dv.lhs,
-        dv.steps,
-        title=dv.title,
-        ns=dv.ns,
-        Ds=dv.Ds,
-        n_points=dv.n_points,
-        seed=dv.seed,
-        assume=dv.assume,
-        where=dv.where,
-        linear_layer=dv.linear_layer,
-    )
+    out = dv.replace()
     out._group_settings = grouped
     return out
 
@@ -652,3 +641,21 @@ def test_every_page_derivation_reports_the_same_with_and_without_classes():
         assert calls <= plain_calls
         fewer += calls < plain_calls
     assert fewer > 0
+
+
+def test_replace_keeps_every_option_but_the_changed_ones():
+    base = Derivation(
+        Derivative(J, z[i]),
+        [Step(q(i) - p[i], "targets sum to 1")],
+        title="t",
+        ns=(2, 3),
+        n_points=2,
+        seed=7,
+        assume=Eq(Sum(p[k], (k, 1, n)), 1),
+    )
+    copy = base.replace(ns=(4,))
+    assert copy.ns == (4,)
+    assert (copy.title, copy.n_points, copy.seed, copy.assume) == ("t", 2, 7, base.assume)
+    assert copy.verify().ok  # the assumption came along: without it this step is false
+    with pytest.raises(TypeError, match="unknown options"):
+        base.replace(nss=(4,))

@@ -1253,6 +1253,33 @@ class Derivation:
         text = summary[0].upper() + summary[1:] + "." + extra
         return f"{head}$$\n{self.to_latex()}\n$$\n\n{text}\n"
 
+    def replace(self, **changes: Any) -> Derivation:
+        """A new, unverified Derivation with the same chain and options, except `changes`.
+
+        Examples
+        --------
+        >>> from sympy import Derivative
+        >>> d = Derivation(Derivative(J, z[i]), [q(i) - p[i]], ns=(2, 3))
+        >>> d.replace(ns=(4,)).ns
+        (4,)
+        """
+        options = {
+            "title": self.title,
+            "ns": self.ns,
+            "Ds": self.Ds,
+            "n_points": self.n_points,
+            "seed": self.seed,
+            "assume": self.assume,
+            "where": self.where,
+            "linear_layer": self.linear_layer,
+        }
+        unknown = sorted(set(changes) - {"lhs", "steps", *options})
+        if unknown:
+            msg = f"replace got unknown options {unknown}; it takes lhs, steps, {sorted(options)}"
+            raise TypeError(msg)
+        options |= changes
+        return Derivation(options.pop("lhs", self.lhs), options.pop("steps", self.steps), **options)
+
     # ---- evaluation ------------------------------------------------------------------------
 
     def evaluate(
