@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from sphinx.errors import ConfigError
 ROOT = Path(__file__).resolve().parent.parent
 MATHJAX_STATIC = ROOT / "_build" / "mathjax" / "static"
 CONF_STATIC = Path(__file__).resolve().parent / "_static"
+# Build machinery that is not part of the package: kernel_forkserver starts each page's kernel
+# from a process that has imported NumPy, SymPy, Matplotlib and gradproof once per build.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 # -- Project ----------------------------------------------------------------
 
@@ -46,6 +50,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "sphinx_togglebutton",
+    "kernel_forkserver",
 ]
 
 exclude_patterns = [

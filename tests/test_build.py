@@ -7,6 +7,7 @@ exact Sphinx flags of ``nox -s docs`` (read from noxfile.py), in a subprocess.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -111,6 +112,15 @@ def test_passing_page_builds_and_shows_its_output(good_site: Path) -> None:
     html = (good_site / "page.html").read_text(encoding="utf-8")
     assert "sum-is-one 1.0" in html
     assert "shown on purpose" in html
+
+
+@pytest.mark.slow
+def test_the_page_ran_in_a_kernel_forked_by_the_build(good_site: Path) -> None:
+    # conf/_ext/kernel_forkserver.py leaves its counts with the build's doctrees; a refused or
+    # missing fork would mean the page paid for a fresh interpreter (tests/test_kernel_forkserver
+    # shows the two kinds of kernel are alike from inside).
+    stats = json.loads((good_site / ".doctrees" / "kernel_forkserver.json").read_text("utf-8"))
+    assert stats == {"forked": 1, "refused": 0, "refusals": []}
 
 
 BAD_PAGES = {
