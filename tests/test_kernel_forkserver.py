@@ -238,16 +238,35 @@ print(fs.process.pid, flush=True)
 
 
 @pytest.mark.parametrize(
-    ("mode", "switch"), [("off", None), ("force", "off")], ids=["execution-off", "switched-off"]
+    ("mode", "switch", "docnames"),
+    [("off", None, ["page"]), ("force", "off", ["page"]), ("force", None, [])],
+    ids=["execution-off", "switched-off", "nothing-to-read"],
 )
 def test_no_server_when_nothing_executes_or_it_is_switched_off(
-    monkeypatch: pytest.MonkeyPatch, mode: str, switch: str | None
+    monkeypatch: pytest.MonkeyPatch, mode: str, switch: str | None, docnames: list[str]
 ) -> None:
     if switch is not None:
         monkeypatch.setenv(forkserver.SOCKET_ENV, switch)
     app = SimpleNamespace(config=SimpleNamespace(nb_execution_mode=mode))
-    forkserver._start(app)
+    forkserver._start(app, None, docnames)
     assert not hasattr(app, "gradproof_forkserver")
+
+
+@pytest.mark.slow
+def test_stopping_a_server_that_is_still_importing_is_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A no-change rebuild stops the server while it imports. Libraries wrap imports in
+    # try/except, which once swallowed the stop signal and left the build waiting a minute.
+    (tmp_path / "slow_and_forgiving.py").write_text(
+        "import time\ntry:\n    time.sleep(20)\nexcept Exception:\n    pass\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    fs = forkserver.ForkServer(("slow_and_forgiving",))
+    fs.start()
+    began = time.monotonic()
+    fs.stop()
+    assert time.monotonic() - began < 10
 
 
 def test_environment_guard_ignores_only_the_per_kernel_parent_pid() -> None:

@@ -61,12 +61,25 @@ if TYPE_CHECKING:
 
 #: Names the server's socket for launchers; set to ``off`` before a build to disable the server.
 SOCKET_ENV = "GRADPROOF_KERNEL_FORKSERVER"
-#: What the pages import. ``ipykernel.kernelapp`` is left out on purpose (see the module doc).
+#: What a kernel imports as it starts, and what the pages import. ``ipykernel.kernelapp`` is
+#: left out on purpose (see the module doc).
 PRELOAD = (
     "IPython",
-    "ipykernel.ipkernel",
-    "ipykernel.zmqshell",
+    "IPython.core.application",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.shellapp",
+    "IPython.extensions.storemagic",
+    "ipykernel.control",
     "ipykernel.debugger",
+    "ipykernel.heartbeat",
+    "ipykernel.ipkernel",
+    "ipykernel.parentpoller",
+    "ipykernel.shellchannel",
+    "ipykernel.zmqshell",
+    "psutil",
+    "sqlite3",
+    "tornado.platform.asyncio",
     "matplotlib_inline.backend_inline",
     "numpy",
     "sympy",
@@ -211,7 +224,7 @@ def _become_kernel(request: dict[str, Any], fds: list[int], inherited: list[int]
         os._exit(code)
 
 
-class _Stopped(Exception):
+class _Stopped(BaseException):
     """Raised by the SIGTERM handler to leave the serve loop through its cleanup."""
 
 
@@ -230,7 +243,6 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
     import importlib  # noqa: PLC0415
     import selectors  # noqa: PLC0415
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
     live: dict[int, tuple[socket.socket, int]] = {}  # pid -> (launcher connection, pidfd)
     stats: dict[str, Any] = {"forked": 0, "refused": 0, "refusals": []}
     try:
@@ -254,6 +266,10 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
         # it on their first collection.
         gc.collect()
         gc.freeze()
+        # Only now does SIGTERM stop the loop through the cleanup below. Before, it kills the
+        # server outright (there is nothing to clean up yet), because an exception raised in
+        # the middle of an import can be swallowed by a library's own try/except around it.
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ, ("accept", 0))
@@ -389,12 +405,17 @@ class ForkServer:
 
     def stop(self) -> dict[str, Any]:
         import shutil  # noqa: PLC0415
+        import subprocess  # noqa: PLC0415
 
         if self.process is None or self.directory is None:
             return {}
-        self.process.terminate()
-        self.process.wait(timeout=60)
-        self.process = None
+        process, self.process = self.process, None
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         for name, value in self._saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -407,8 +428,11 @@ class ForkServer:
         return stats
 
 
-def _start(app: Sphinx) -> None:
+def _start(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    """Start a server when this build reads documents (a no-change rebuild reads none)."""
+    del env
     wanted = app.config.nb_execution_mode != "off" and os.environ.get(SOCKET_ENV) != "off"
+    wanted = wanted and bool(docnames) and not hasattr(app, "gradproof_forkserver")
     if wanted and hasattr(os, "pidfd_open"):
         server = ForkServer()
         server.start()
@@ -417,8 +441,12 @@ def _start(app: Sphinx) -> None:
 
 def _stop(app: Sphinx, exception: BaseException | None) -> None:
     del exception
+    # Kept with the build's state, so the benchmark and the tests can see what a build did; a
+    # build that started no server leaves no counts (not an earlier build's).
+    target = Path(app.doctreedir) / "kernel_forkserver.json"
     server = getattr(app, "gradproof_forkserver", None)
     if server is None:
+        target.unlink(missing_ok=True)
         return
     from sphinx.util import logging  # noqa: PLC0415
 
@@ -431,13 +459,13 @@ def _stop(app: Sphinx, exception: BaseException | None) -> None:
     )
     for reason in stats["refusals"]:
         logger.info("kernel forkserver refused a kernel: %s", reason)
-    # Kept with the build's state, so the benchmark and the tests can see what a build did.
-    target = Path(app.doctreedir) / "kernel_forkserver.json"
     target.write_text(json.dumps(stats), encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("builder-inited", _start)
+    # Emitted in the main process before the reading processes fork, so they inherit the
+    # environment that selects the server.
+    app.connect("env-before-read-docs", _start)
     app.connect("build-finished", _stop)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
