@@ -66,13 +66,21 @@ def info() -> dict:
 
 
 def load_note(before: list[float] | None, after: list[float] | None, cores: int | None) -> str:
-    """A sentence on how busy the machine was; times are noisy above about half the cores."""
+    """A sentence on how busy the machine was; times are noisy above about half the cores.
+
+    Only the load before the run says whether other processes were busy: the load after it
+    includes the benchmark's own work (the site builds alone run several processes per core).
+    """
     if before is None or after is None or not cores:
         return "load average unavailable"
-    worst = max(before[0], after[0])
-    if worst > 0.5 * cores:
+    after_note = f"{after[0]:.2f} after the run, which counts the benchmark's own builds"
+    if before[0] > 0.5 * cores:
         return (
-            f"machine busy: 1-minute load average up to {worst:.2f} on {cores} cores "
-            "(other processes were running); absolute times are noisy, ratios less so"
+            f"machine busy: 1-minute load average {before[0]:.2f} on {cores} cores before the "
+            f"run (other processes were running), {after_note}; absolute times are noisy, "
+            "ratios less so"
         )
-    return f"machine quiet: 1-minute load average at most {worst:.2f} on {cores} cores"
+    return (
+        f"machine quiet: 1-minute load average {before[0]:.2f} on {cores} cores before the run, "
+        f"{after_note}"
+    )
