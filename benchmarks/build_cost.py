@@ -108,14 +108,21 @@ def sphinx(out: Path, flags: list[str], mode: str, extra_env: dict | None = None
         "returncode": done.returncode,
         "waited_for_other_build_seconds": waited,
         "forkserver": json.loads(forked.read_text(encoding="utf-8")) if forked.is_file() else None,
-        "stderr_tail": done.stderr[-2000:] if done.returncode else "",
+        # Enough to hold a dead kernel's own traceback as well as Sphinx's.
+        "stderr_tail": done.stderr[-8000:] if done.returncode else "",
     }
 
 
 def _median(runs: list[dict]) -> dict:
-    """The run with the median wall time, with every run's seconds alongside."""
+    """The run with the median wall time, with every run's seconds and exit status alongside
+    (and the error output of any run that failed)."""
     middle = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-    return {**middle, "all_seconds": [r["seconds"] for r in runs]}
+    return {
+        **middle,
+        "all_seconds": [r["seconds"] for r in runs],
+        "all_returncodes": [r["returncode"] for r in runs],
+        "failures": [r["stderr_tail"] for r in runs if r["returncode"]],
+    }
 
 
 def measure(repeats: int = REPEATS) -> dict:

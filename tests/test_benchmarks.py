@@ -171,6 +171,7 @@ def _check_schema(results: dict, parts: tuple[str, ...]) -> None:
         executed = [page for page in docs.rglob("*.md") if "{code-cell}" in page.read_text("utf-8")]
         assert results["build"]["full"]["forkserver"]["forked"] == len(executed)
         assert results["build"]["full"]["forkserver"]["refused"] == 0
+        assert results["build"]["full"]["forkserver"]["failed"] == []
         assert results["build"]["full_plain_kernels"]["forkserver"] is None
 
 

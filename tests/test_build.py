@@ -120,7 +120,7 @@ def test_the_page_ran_in_a_kernel_forked_by_the_build(good_site: Path) -> None:
     # missing fork would mean the page paid for a fresh interpreter (tests/test_kernel_forkserver
     # shows the two kinds of kernel are alike from inside).
     stats = json.loads((good_site / ".doctrees" / "kernel_forkserver.json").read_text("utf-8"))
-    assert stats == {"forked": 1, "refused": 0, "refusals": []}
+    assert stats == {"forked": 1, "refused": 0, "refusals": [], "failed": []}
 
 
 BAD_PAGES = {

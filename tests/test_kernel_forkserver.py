@@ -75,6 +75,7 @@ def server(modules: tuple[str, ...] = MODULES) -> Iterator[Any]:
     """A running forkserver; yields it, stops it, and leaves its counts in ``.stats``."""
     fs = forkserver.ForkServer(modules)
     fs.start()
+    fs.wait_ready()  # as the build does before it reads pages
     try:
         yield fs
     finally:
@@ -92,7 +93,7 @@ def kernel(cwd: Path) -> Iterator[tuple[KernelManager, Any]]:
         yield km, kc
     finally:
         kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        km.shutdown_kernel()  # graceful, as nbclient does: a forced one counts as failed
 
 
 def run(kc: Any, code: str, timeout: float = 60) -> tuple[dict, str]:
@@ -145,7 +146,7 @@ def test_a_forked_kernel_looks_like_an_ordinary_one_from_inside(tmp_path: Path) 
             first = probe(kc)
         with kernel(tmp_path) as (_, kc):
             second = probe(kc)
-    assert fs.stats == {"forked": 2, "refused": 0, "refusals": []}
+    assert fs.stats == {"forked": 2, "refused": 0, "refusals": [], "failed": []}
     assert not ordinary["numpy_preloaded"]
     for forked in (first, second):
         assert forked["numpy_preloaded"], "the kernel did not come from the warm process"
@@ -205,18 +206,19 @@ def test_an_interrupt_reaches_the_forked_kernel(tmp_path: Path) -> None:
         km.interrupt_kernel()
         reply = kc.get_shell_msg(timeout=20)
         assert reply["parent_header"]["msg_id"] == msg_id
-        assert reply["content"]["status"] == "error"
-        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        assert reply["content"]["status"] == "error", reply["content"]
+        assert reply["content"]["ename"] == "KeyboardInterrupt", reply["content"]
         _, printed = run(kc, "print('still here')")  # the kernel survived it
-        assert printed.strip() == "still here"
+        assert printed.strip() == "still here", printed
 
 
 @pytest.mark.slow
 def test_killing_the_launcher_kills_the_kernel(tmp_path: Path) -> None:
-    with server(), kernel(tmp_path) as (km, kc):
+    with server() as fs, kernel(tmp_path) as (km, kc):
         pid = probe(kc)["pid"]
         km.provisioner.process.kill()  # what jupyter_client does when a kernel will not stop
         assert gone(pid), f"kernel {pid} outlived its launcher"
+    assert fs.stats["failed"] == [-9]  # recorded: killed by SIGKILL
 
 
 @pytest.mark.slow
@@ -238,18 +240,27 @@ print(fs.process.pid, flush=True)
 
 
 @pytest.mark.parametrize(
-    ("mode", "switch", "docnames"),
-    [("off", None, ["page"]), ("force", "off", ["page"]), ("force", None, [])],
-    ids=["execution-off", "switched-off", "nothing-to-read"],
+    ("mode", "switch"), [("off", None), ("force", "off")], ids=["execution-off", "switched-off"]
 )
 def test_no_server_when_nothing_executes_or_it_is_switched_off(
-    monkeypatch: pytest.MonkeyPatch, mode: str, switch: str | None, docnames: list[str]
+    monkeypatch: pytest.MonkeyPatch, mode: str, switch: str | None
 ) -> None:
     if switch is not None:
         monkeypatch.setenv(forkserver.SOCKET_ENV, switch)
-    app = SimpleNamespace(config=SimpleNamespace(nb_execution_mode=mode))
-    forkserver._start(app, None, docnames)
+    app = SimpleNamespace()
+    forkserver._start(app, SimpleNamespace(nb_execution_mode=mode))
     assert not hasattr(app, "gradproof_forkserver")
+
+
+@pytest.mark.slow
+def test_a_server_that_cannot_import_stops_the_build_with_a_reason() -> None:
+    fs = forkserver.ForkServer(("gradproof_no_such_module",))
+    fs.start()
+    try:
+        with pytest.raises(RuntimeError, match="did not finish importing"):
+            fs.wait_ready(timeout=60)
+    finally:
+        fs.stop()
 
 
 @pytest.mark.slow

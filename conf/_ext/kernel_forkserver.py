@@ -244,7 +244,9 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
     import selectors  # noqa: PLC0415
 
     live: dict[int, tuple[socket.socket, int]] = {}  # pid -> (launcher connection, pidfd)
-    stats: dict[str, Any] = {"forked": 0, "refused": 0, "refusals": []}
+    # "failed": exit statuses of kernels that ended with an error (a kernel that cannot bind
+    # its ports, say), so a build that lost a kernel says how.
+    stats: dict[str, Any] = {"forked": 0, "refused": 0, "refusals": [], "failed": []}
     try:
         try:
             parent = os.pidfd_open(parent_pid)
@@ -266,6 +268,7 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
         # it on their first collection.
         gc.collect()
         gc.freeze()
+        Path(directory, "ready").touch()
         # Only now does SIGTERM stop the loop through the cleanup below. Before, it kills the
         # server outright (there is nothing to clean up yet), because an exception raised in
         # the middle of an import can be swallowed by a library's own try/except around it.
@@ -282,7 +285,9 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
                 if kind == "accept":
                     _accept(listener, selector, live, baseline, stats, [parent])
                 elif kind == "exited":
-                    _reap(pid, selector, live)
+                    code = _reap(pid, selector, live)
+                    if code:
+                        stats["failed"].append(code)
                 elif kind == "launcher" and not live[pid][0].recv(1):
                     # A launcher never writes after its request: readable means it is gone
                     # (killed by jupyter_client), so the kernel it stood for goes too.
@@ -336,16 +341,19 @@ def _accept(
     conn.sendall(json.dumps({"pid": child}).encode() + b"\n")
 
 
-def _reap(pid: int, selector: Any, live: dict[int, tuple[socket.socket, int]]) -> None:
+def _reap(pid: int, selector: Any, live: dict[int, tuple[socket.socket, int]]) -> int:
+    """Collect an ended kernel, tell its launcher, and return the kernel's exit status."""
     _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
     conn, pidfd = live.pop(pid)
     selector.unregister(pidfd)
     if conn in (key.fileobj for key in selector.get_map().values()):
         selector.unregister(conn)
     os.close(pidfd)
     with contextlib.suppress(OSError):  # the launcher may be gone already
-        conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+        conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
     conn.close()
+    return code
 
 
 # ---- control: start, stop, and the Sphinx extension ----------------------------------------
@@ -403,6 +411,22 @@ class ForkServer:
                 raise RuntimeError(msg)
             time.sleep(0.01)
 
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Return once the server has imported its modules; raise if it died or took too long."""
+        import time  # noqa: PLC0415
+
+        if self.process is None or self.directory is None:
+            return
+        deadline = time.monotonic() + timeout
+        while not (self.directory / "ready").exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                msg = (
+                    "the kernel forkserver did not finish importing "
+                    f"(exit status {self.process.poll()}; see its error above)"
+                )
+                raise RuntimeError(msg)
+            time.sleep(0.01)
+
     def stop(self) -> dict[str, Any]:
         import shutil  # noqa: PLC0415
         import subprocess  # noqa: PLC0415
@@ -428,15 +452,28 @@ class ForkServer:
         return stats
 
 
-def _start(app: Sphinx, env: Any, docnames: list[str]) -> None:
-    """Start a server when this build reads documents (a no-change rebuild reads none)."""
-    del env
-    wanted = app.config.nb_execution_mode != "off" and os.environ.get(SOCKET_ENV) != "off"
-    wanted = wanted and bool(docnames) and not hasattr(app, "gradproof_forkserver")
+def _start(app: Sphinx, config: Any) -> None:
+    """Start a server as soon as the configuration is known, so it imports while Sphinx sets
+    up its builder and environment."""
+    wanted = config.nb_execution_mode != "off" and os.environ.get(SOCKET_ENV) != "off"
     if wanted and hasattr(os, "pidfd_open"):
         server = ForkServer()
         server.start()
         app.gradproof_forkserver = server  # type: ignore[attr-defined]
+
+
+def _ready(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    """Before pages are read, wait until the server has imported everything.
+
+    A kernel whose launcher had to wait for the imports would bind its ports late, long after
+    jupyter_client chose them, which widens the window in which another process can take one
+    of them (jupyter_client's known port race). A no-change rebuild reads nothing and waits for
+    nothing.
+    """
+    del env
+    server = getattr(app, "gradproof_forkserver", None)
+    if server is not None and docnames:
+        server.wait_ready()
 
 
 def _stop(app: Sphinx, exception: BaseException | None) -> None:
@@ -459,13 +496,16 @@ def _stop(app: Sphinx, exception: BaseException | None) -> None:
     )
     for reason in stats["refusals"]:
         logger.info("kernel forkserver refused a kernel: %s", reason)
+    if stats["failed"]:
+        logger.info("kernel forkserver: kernels ended with exit status %s", stats["failed"])
     target.write_text(json.dumps(stats), encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    # Emitted in the main process before the reading processes fork, so they inherit the
+    # Both in the main process, before the reading processes fork: they inherit the
     # environment that selects the server.
-    app.connect("env-before-read-docs", _start)
+    app.connect("config-inited", _start)
+    app.connect("env-before-read-docs", _ready)
     app.connect("build-finished", _stop)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
