@@ -288,3 +288,17 @@ def test_environment_guard_ignores_only_the_per_kernel_parent_pid() -> None:
     assert "PATH" in forkserver._refusal({"env": other}, base)
     extra = {**same, "OPENBLAS_NUM_THREADS": "1"}
     assert "OPENBLAS_NUM_THREADS" in forkserver._refusal({"env": extra}, base)
+
+
+@pytest.mark.parametrize("server_stats", [None, {}], ids=["no-server", "stopped-while-importing"])
+def test_a_build_that_forked_nothing_leaves_no_earlier_counts(
+    tmp_path: Path, server_stats: dict | None
+) -> None:
+    # The benchmark reads these counts: a no-change rebuild must not show the previous build's.
+    stale = tmp_path / "kernel_forkserver.json"
+    stale.write_text(json.dumps({"forked": 11}), encoding="utf-8")
+    app = SimpleNamespace(doctreedir=str(tmp_path))
+    if server_stats is not None:
+        app.gradproof_forkserver = SimpleNamespace(stop=lambda: server_stats)
+    forkserver._stop(app, None)
+    assert not stale.exists()

@@ -488,7 +488,8 @@ def _stop(app: Sphinx, exception: BaseException | None) -> None:
     from sphinx.util import logging  # noqa: PLC0415
 
     stats = server.stop()
-    if not stats:
+    if not stats:  # stopped while still importing (nothing was read), so it forked nothing
+        target.unlink(missing_ok=True)
         return
     logger = logging.getLogger(__name__)
     logger.info(
