@@ -22,12 +22,15 @@ library at the top.
     A Sphinx extension. When a build executes notebooks it writes a ``python3`` kernelspec
     whose command is this file's launcher into a private ``JUPYTER_PATH`` directory (it wins
     over the installed ``python3`` spec, so executed notebooks keep their ordinary kernel
-    name), starts the server, and stops it when the build ends, logging how many kernels were
-    forked and how many were refused.
+    name) and starts the server as soon as the configuration is read; before the first page
+    is read it waits until the server has imported everything; when the build ends it stops
+    the server and logs how many kernels were forked, refused, or ended with an error (also
+    written to ``kernel_forkserver.json`` beside the doctrees).
 ``python kernel_forkserver.py serve DIRECTORY PARENT_PID MODULE...``
     The server. It listens on ``DIRECTORY/forkserver.sock`` before importing, so launchers
-    can connect at once and wait; it exits when ``PARENT_PID`` (Sphinx) exits or on SIGTERM,
-    writing its counts to ``DIRECTORY/stats.json``.
+    can connect at once and wait, and creates ``DIRECTORY/ready`` once it has imported; it
+    exits when ``PARENT_PID`` (Sphinx) exits or on SIGTERM, writing its counts to
+    ``DIRECTORY/stats.json``.
 ``python kernel_forkserver.py launch -f CONNECTION_FILE``
     What jupyter_client starts as the kernel process. It hands its working directory,
     environment, arguments and standard streams to the server and then stands in for the
