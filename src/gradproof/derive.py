@@ -712,9 +712,7 @@ def _exact_zero(diff: sp.Expr) -> bool:
     if diff == 0:
         return True
     if diff.has(sp.log):
-        diff = diff.replace(
-            lambda a: isinstance(a, sp.log), lambda a: sp.expand_log(a, force=True)
-        )
+        diff = diff.replace(lambda a: isinstance(a, sp.log), lambda a: sp.expand_log(a, force=True))
     try:
         numerator, _ = sp.together(_name_exponentials(diff)).as_numer_denom()
         return sp.expand(numerator) == 0
