@@ -200,3 +200,10 @@ def test_tiny_site_loads_nothing_remote_and_ships_mathjax(good_site: Path) -> No
     mathjax = [u.split("?")[0] for u in urls if "tex-chtml" in u]
     assert mathjax == ["_static/mathjax/tex-chtml.js"]
     assert (good_site / mathjax[0]).is_file()
+
+
+def test_read_the_docs_builds_with_the_docs_sessions_flags() -> None:
+    # .readthedocs.yaml cannot import noxfile.py; this keeps its command in step with it.
+    config = (ROOT / ".readthedocs.yaml").read_text(encoding="utf-8")
+    command = next(line for line in config.splitlines() if "python -m sphinx" in line)
+    assert " ".join(_strict_flags()) in command, command
