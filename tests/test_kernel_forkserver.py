@@ -129,6 +129,29 @@ def gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
+FIGURES = """
+import matplotlib.pyplot as plt
+plt.plot([1, 2, 3])
+plt.show()
+fig, ax = plt.subplots()
+ax.plot([3, 2, 1])
+"""
+
+
+def output_types(kc: Any, code: str) -> list[str]:
+    """What a cell publishes, in order: stream, display_data with its MIME types, errors."""
+    seen: list[str] = []
+
+    def hook(msg: dict) -> None:
+        kind = msg["msg_type"]
+        if kind in {"stream", "display_data", "execute_result", "error"}:
+            data = msg["content"].get("data", {})
+            seen.append(f"{kind}:{','.join(sorted(data))}" if data else kind)
+
+    kc.execute_interactive(code, timeout=60, output_hook=hook)
+    return seen
+
+
 def comparable(seen: dict) -> dict:
     out = {k: v for k, v in seen.items() if k not in {"pid", "ppid", "numpy_preloaded", "rng"}}
     out["env"] = {k: v for k, v in seen["env"].items() if k not in VOLATILE_ENV}
@@ -140,12 +163,19 @@ def comparable(seen: dict) -> dict:
 def test_a_forked_kernel_looks_like_an_ordinary_one_from_inside(tmp_path: Path) -> None:
     with kernel(tmp_path) as (_, kc):  # the installed python3 spec: python -m ipykernel_launcher
         ordinary = probe(kc)
-    with server((*MODULES, "matplotlib")) as fs:
+        ordinary_figures = output_types(kc, FIGURES)
+    # The build's own list, so what is checked is what the docs build preloads.
+    with server((*forkserver.PRELOAD, "numpy.random")) as fs:
         server_pid = fs.process.pid
         with kernel(tmp_path) as (_, kc):
             first = probe(kc)
+            first_figures = output_types(kc, FIGURES)
         with kernel(tmp_path) as (_, kc):
             second = probe(kc)
+    # plt.show() and a figure left open both reach the page as PNG, as in an ordinary kernel
+    # (preloading Matplotlib's inline backend once made both vanish).
+    assert ordinary_figures.count("display_data:image/png,text/plain") == 2, ordinary_figures
+    assert first_figures == ordinary_figures
     assert fs.stats == {"forked": 2, "refused": 0, "refusals": [], "failed": []}
     assert not ordinary["numpy_preloaded"]
     for forked in (first, second):

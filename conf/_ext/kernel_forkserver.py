@@ -13,7 +13,9 @@ ordinary kernel) any request whose environment differs in anything but ``JPY_PAR
 which only ``ipykernel.kernelapp`` reads at import time, and that module is imported in the
 child, never preloaded. The working directory, ``sys.path[0]``, ``sys.argv``, the standard
 streams and NumPy's legacy random state are set in the child as ``python -m
-ipykernel_launcher`` would have them.
+ipykernel_launcher`` would have them, and the environment is the launcher's plus whatever the
+preloaded imports changed in it (as the same imports would in a fresh kernel). The tests
+compare a forked kernel with an ordinary one from inside, figures included.
 
 Three roles, one file. The launcher must start fast, so the module imports only the standard
 library at the top.
@@ -64,8 +66,10 @@ if TYPE_CHECKING:
 
 #: Names the server's socket for launchers; set to ``off`` before a build to disable the server.
 SOCKET_ENV = "GRADPROOF_KERNEL_FORKSERVER"
-#: What a kernel imports as it starts, and what the pages import. ``ipykernel.kernelapp`` is
-#: left out on purpose (see the module doc).
+#: What a kernel imports as it starts, and what the pages import. Left out on purpose:
+#: ``ipykernel.kernelapp`` (see the module doc) and ``matplotlib_inline.backend_inline``, which
+#: hooks figures into the running IPython shell when it is imported: imported here, before any
+#: shell exists, it would leave ``plt.show()`` and open figures without output.
 PRELOAD = (
     "IPython",
     "IPython.core.application",
@@ -83,7 +87,6 @@ PRELOAD = (
     "psutil",
     "sqlite3",
     "tornado.platform.asyncio",
-    "matplotlib_inline.backend_inline",
     "numpy",
     "sympy",
     "mpmath",
@@ -186,7 +189,12 @@ def _refusal(request: dict[str, Any], baseline: dict[str, str]) -> str | None:
     return None
 
 
-def _become_kernel(request: dict[str, Any], fds: list[int], inherited: list[int]) -> None:
+def _become_kernel(
+    request: dict[str, Any],
+    fds: list[int],
+    inherited: list[int],
+    imported_env: dict[str, str | None],
+) -> None:
     """In the forked child: take the launcher's streams, directory and environment, then run
     ``python -m ipykernel_launcher`` in this process. Never returns."""
     code = 1
@@ -204,6 +212,11 @@ def _become_kernel(request: dict[str, Any], fds: list[int], inherited: list[int]
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        for name, value in imported_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         sys.path[0] = os.getcwd()  # as `python -m` puts it
         sys.argv = ["ipykernel_launcher", *request["argv"]]
         # NumPy's legacy global RandomState, if the server created it, is seeded from the OS
@@ -261,6 +274,7 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
         # What ipykernel sets before any cell runs: Matplotlib, imported here, reads it at import.
         os.environ.setdefault("MPLBACKEND", MPLBACKEND)
         baseline = _kernel_environment(dict(os.environ))
+        before = dict(os.environ)
         for name in modules:
             if name in _QUIET:
                 with contextlib.redirect_stderr(io.StringIO()):
@@ -269,6 +283,11 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
                 importlib.import_module(name)
         # Imported state is never collected; frozen, the children share it instead of copying
         # it on their first collection.
+        # Some imports change the environment (ipykernel.debugger sets PYDEVD_USE_FRAME_EVAL):
+        # a fresh kernel would make the same changes when it imports them, so each child
+        # applies them on top of its launcher's environment.
+        imported_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
+        imported_env.update({k: None for k in before if k not in os.environ})
         gc.collect()
         gc.freeze()
         Path(directory, "ready").touch()
@@ -286,7 +305,7 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
                 if kind == "parent":
                     return
                 if kind == "accept":
-                    _accept(listener, selector, live, baseline, stats, [parent])
+                    _accept(listener, selector, live, (baseline, imported_env), stats, [parent])
                 elif kind == "exited":
                     code = _reap(pid, selector, live)
                     if code:
@@ -308,11 +327,15 @@ def _accept(
     listener: socket.socket,
     selector: Any,
     live: dict[int, tuple[socket.socket, int]],
-    baseline: dict[str, str],
+    environments: tuple[dict[str, str], dict[str, str | None]],
     stats: dict[str, Any],
     own: list[int],
 ) -> None:
+    """Serve one launcher: refuse it, or fork its kernel. ``environments`` holds the
+    environment the server imported under and the changes its imports made to it."""
     import selectors  # noqa: PLC0415
+
+    baseline, imported_env = environments
 
     conn, _ = listener.accept()
     try:
@@ -333,7 +356,7 @@ def _accept(
     inherited += [fd for c, p in live.values() for fd in (c.fileno(), p)]
     child = os.fork()
     if child == 0:
-        _become_kernel(request, fds, inherited)
+        _become_kernel(request, fds, inherited, imported_env)
     for fd in fds:
         os.close(fd)
     stats["forked"] += 1
