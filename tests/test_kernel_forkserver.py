@@ -93,7 +93,10 @@ def kernel(cwd: Path) -> Iterator[tuple[KernelManager, Any]]:
         yield km, kc
     finally:
         kc.stop_channels()
-        km.shutdown_kernel()  # graceful, as nbclient does: a forced one counts as failed
+        if km.is_alive():  # a test may have killed it already
+            km.shutdown_kernel()  # graceful, as nbclient does: a forced one counts as failed
+        else:
+            km.cleanup_resources()
 
 
 def run(kc: Any, code: str, timeout: float = 60) -> tuple[dict, str]:

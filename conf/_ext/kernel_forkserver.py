@@ -136,7 +136,10 @@ def launch(argv: list[str]) -> int:
         conn.close()
         _plain_kernel(argv, f"no server at {path!r} ({err})")
     request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
-    socket.send_fds(conn, [_HEADER.pack(len(request)) + request], [0, 1, 2])
+    message = _HEADER.pack(len(request)) + request
+    sent = socket.send_fds(conn, [message], [0, 1, 2])
+    if sent < len(message):  # one sendmsg may take part of it (the fds go with the first part)
+        conn.sendall(message[sent:])
     replies = conn.makefile("r", encoding="utf-8")
     first = json.loads(replies.readline() or '{"refused": "the server closed the connection"}')
     if "refused" in first:
