@@ -52,6 +52,7 @@ import contextlib
 import io
 import json
 import os
+import selectors
 import signal
 import socket
 import struct
@@ -260,7 +261,6 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
     """
     import gc  # noqa: PLC0415
     import importlib  # noqa: PLC0415
-    import selectors  # noqa: PLC0415
 
     live: dict[int, tuple[socket.socket, int]] = {}  # pid -> (launcher connection, pidfd)
     # "failed": exit statuses of kernels that ended with an error (a kernel that cannot bind
@@ -284,13 +284,13 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
                     importlib.import_module(name)
             else:
                 importlib.import_module(name)
-        # Imported state is never collected; frozen, the children share it instead of copying
-        # it on their first collection.
         # Some imports change the environment (ipykernel.debugger sets PYDEVD_USE_FRAME_EVAL):
         # a fresh kernel would make the same changes when it imports them, so each child
         # applies them on top of its launcher's environment.
         imported_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
         imported_env.update({k: None for k in before if k not in os.environ})
+        # Imported state is never collected; frozen, the children share it instead of copying
+        # it on their first collection.
         gc.collect()
         gc.freeze()
         Path(directory, "ready").touch()
@@ -308,7 +308,7 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
                 if kind == "parent":
                     return
                 if kind == "accept":
-                    _accept(listener, selector, live, (baseline, imported_env), stats, [parent])
+                    _accept(listener, selector, live, stats, baseline, imported_env, [parent])
                 elif kind == "exited":
                     code = _reap(pid, selector, live)
                     if code:
@@ -328,18 +328,16 @@ def serve(directory: str, parent_pid: int, modules: list[str]) -> None:
 
 def _accept(
     listener: socket.socket,
-    selector: Any,
+    selector: selectors.BaseSelector,
     live: dict[int, tuple[socket.socket, int]],
-    environments: tuple[dict[str, str], dict[str, str | None]],
     stats: dict[str, Any],
+    baseline: dict[str, str],
+    imported_env: dict[str, str | None],
     own: list[int],
 ) -> None:
-    """Serve one launcher: refuse it, or fork its kernel. ``environments`` holds the
-    environment the server imported under and the changes its imports made to it."""
-    import selectors  # noqa: PLC0415
-
-    baseline, imported_env = environments
-
+    """Serve one launcher: refuse it, or fork its kernel. ``baseline`` is the environment the
+    server imported under, ``imported_env`` the changes its imports made to it, ``own`` the
+    server's descriptors a child must not keep."""
     conn, _ = listener.accept()
     try:
         request, fds = _receive(conn)
@@ -370,7 +368,9 @@ def _accept(
     conn.sendall(json.dumps({"pid": child}).encode() + b"\n")
 
 
-def _reap(pid: int, selector: Any, live: dict[int, tuple[socket.socket, int]]) -> int:
+def _reap(
+    pid: int, selector: selectors.BaseSelector, live: dict[int, tuple[socket.socket, int]]
+) -> int:
     """Collect an ended kernel, tell its launcher, and return the kernel's exit status."""
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
@@ -394,7 +394,8 @@ class ForkServer:
     :meth:`start` writes the kernelspec, puts ``JUPYTER_PATH`` and the socket's name into
     ``os.environ`` (before the server starts: it must import under the environment the kernels
     will get) and starts the server; :meth:`stop` ends it, restores the environment and
-    returns the server's counts (``forked``, ``refused``, ``refusals``).
+    returns the server's counts (``forked``, ``refused``, ``refusals``, ``failed``), or ``{}``
+    if it was stopped before it had imported everything.
     """
 
     def __init__(self, modules: tuple[str, ...] = PRELOAD) -> None:
