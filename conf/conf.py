@@ -51,6 +51,7 @@ extensions = [
     "sphinx_design",
     "sphinx_togglebutton",
     "kernel_forkserver",
+    "thread_quotes",
 ]
 
 exclude_patterns = [

@@ -82,7 +82,8 @@ $$
 \\sum_i q_i = 1
 $$ (eq-sum)
 
-and {eq}`eq-sum` holds:
+and {eq}`eq-sum` holds. A thread is quoted with {quote}`000: Needs checking` and
+{quote-math}`000: -p_i+p_iq_i`:
 
 ```{code-cell} python
 total = 0.25 + 0.75
@@ -112,6 +113,8 @@ def test_passing_page_builds_and_shows_its_output(good_site: Path) -> None:
     html = (good_site / "page.html").read_text(encoding="utf-8")
     assert "sum-is-one 1.0" in html
     assert "shown on purpose" in html
+    # conf registers the quotation markers (tests/test_quotes.py checks their text)
+    assert '<span class="gp-quote gp-thread-000">“Needs checking”</span>' in html
 
 
 @pytest.mark.slow
