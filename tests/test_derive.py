@@ -1,7 +1,8 @@
 """Tests for gradproof.derive: right chains verify, the forum's wrong lines are caught where they are.
 
 Expected numbers are computed here with numpy from hand-derived closed forms, never copied from
-the module's output.
+the module's output. The notation and its printing are tested in test_derive_notation.py, the
+renumbering classes in test_derive_settings.py, the rendering in test_display.py.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from sympy import Derivative, Eq, Mul, Ne, Sum, exp, log
-from sympy import KroneckerDelta as delta
+from sympy import Derivative, Eq, KroneckerDelta, Mul, Ne, Sum, exp, log
 
 from gradproof.derive import (
-    D,
+    SUM_P_IS_1,
     Derivation,
     DerivationReport,
     J,
@@ -34,15 +34,10 @@ from gradproof.derive import (
     s,
     sum_eq,
     sum_ne,
+    total,
     x,
     z,
 )
-
-SUM_P_IS_1 = Eq(Sum(p[k], (k, 1, n)), 1)
-
-
-def total(f, idx=k):
-    return Sum(f, (idx, 1, n))
 
 
 def softmax_np(v):
@@ -67,7 +62,7 @@ def point_of(report):
 def general_gradient_steps():
     return [
         Step(-total(p[j] * Derivative(log(q(j)), z[i]), j), "linearity"),
-        Step(-total(p[j] * (delta(i, j) - q(i)), j), "derivative of log-softmax"),
+        Step(-total(p[j] * (KroneckerDelta(i, j) - q(i)), j), "derivative of log-softmax"),
         Step(total(p[j], j) * q(i) - p[i], "sum the Kronecker delta"),
     ]
 
@@ -107,8 +102,8 @@ def test_assumption_points_satisfy_it():
 
 def test_seed000_first_answer_uses_sum_p_is_1():
     chain = [
-        Step(-total(p[j] * z[j], j) + total(p[j] * log(total(exp(z[k]))), j)),
-        Step(-total(p[j] * z[j], j) + log(total(exp(z[k]))), "Σp = 1"),
+        Step(-total(p[j] * z[j], j) + total(p[j] * log(total(exp(z[k]), k)), j)),
+        Step(-total(p[j] * z[j], j) + log(total(exp(z[k]), k)), "Σp = 1"),
     ]
     Derivation(J, chain, assume=SUM_P_IS_1).verify().assert_verified()
     Derivation(J, chain).verify().assert_first_false(2)
@@ -116,10 +111,10 @@ def test_seed000_first_answer_uses_sum_p_is_1():
 
 def test_seed001_answer_verifies_with_sum_y_is_1():
     chain = [
-        Step(-total(p[k] * Derivative(log(q(k)), z[i]))),
+        Step(-total(p[k] * Derivative(log(q(k)), z[i]), k)),
         Step(-p[i] * (1 - q(i)) - sum_ne(Mul(p[k], 1 / q(k), -q(k) * q(i), evaluate=False), k, i)),
         Step(-p[i] * (1 - q(i)) + sum_ne(p[k] * q(i), k, i)),
-        Step(q(i) * total(p[k]) - p[i]),
+        Step(q(i) * total(p[k], k) - p[i]),
         Step(q(i) - p[i]),
     ]
     Derivation(Derivative(J, z[i]), chain, assume=SUM_P_IS_1).verify().assert_verified()
@@ -129,8 +124,8 @@ def test_seed003_boxed_result_and_the_all_rows_direction():
     boxed = Derivation(
         Derivative(q(j), W[i, d]),
         [
-            Step(total(Derivative(q(j), z[k]) * Derivative(z[k], W[i, d])), "chain rule"),
-            Step(q(j) * (delta(i, j) - q(i)) * x[d]),
+            Step(total(Derivative(q(j), z[k]) * Derivative(z[k], W[i, d]), k), "chain rule"),
+            Step(q(j) * (KroneckerDelta(i, j) - q(i)) * x[d]),
         ],
         linear_layer=True,
         ns=(2, 3),
@@ -138,11 +133,11 @@ def test_seed003_boxed_result_and_the_all_rows_direction():
     boxed.assert_verified()
     assert boxed.free == ("d", "i", "j")
     # The asker's quotient rule moves every row w_k together: that derivative really is 0 ...
-    quotient = (x[d] * exp(z[j]) * total(exp(z[k])) - exp(z[j]) * total(x[d] * exp(z[k]))) / total(
-        exp(z[k])
-    ) ** 2
+    quotient = (
+        x[d] * exp(z[j]) * total(exp(z[k]), k) - exp(z[j]) * total(x[d] * exp(z[k]), k)
+    ) / total(exp(z[k]), k) ** 2
     along_all_rows = Derivation(
-        total(Derivative(q(j), W[k, d])),
+        total(Derivative(q(j), W[k, d]), k),
         [Step(quotient, "quotient rule, all rows at once"), Step(0)],
         linear_layer=True,
         ns=(2, 3),
@@ -164,7 +159,7 @@ def test_seed003_boxed_result_and_the_all_rows_direction():
 def vjp_chain():
     return [
         Step(total(g[j] * Derivative(q(j), z[i]), j), "chain rule"),
-        Step(total(g[j] * q(j) * (delta(i, j) - q(i)), j), "softmax Jacobian"),
+        Step(total(g[j] * q(j) * (KroneckerDelta(i, j) - q(i)), j), "softmax Jacobian"),
         Step(s(i) - total(s(j), j) * q(i), "s_j = g_j q_j"),
     ]
 
@@ -186,7 +181,7 @@ def test_seed004_asker_result_verifies_and_slide_is_false():
 
 
 def test_seed000_second_answer_drops_the_sum():
-    sum_exp = total(exp(z[k]))
+    sum_exp = total(exp(z[k]), k)
     chain = [
         Step(Derivative(-p[i] * log(q(i)), z[i]), "drops the sum over j"),
         Step(Derivative(-p[i] * log(exp(z[i]) / sum_exp), z[i])),
@@ -206,8 +201,8 @@ def test_seed000_second_answer_drops_the_sum():
 
 def test_seed001_asker_swaps_the_index():
     chain = [
-        Step(-total(p[k] * Derivative(log(q(k)), z[i]))),
-        Step(-total(p[k] * Mul(1 / q(k), Derivative(q(k), z[i]), evaluate=False))),
+        Step(-total(p[k] * Derivative(log(q(k)), z[i]), k)),
+        Step(-total(p[k] * Mul(1 / q(k), Derivative(q(k), z[i]), evaluate=False), k)),
         Step(-p[i] * (1 - q(i)) - sum_ne(Mul(p[k], 1 / q(k), -q(k) * q(i), evaluate=False), k, i)),
         Step(-p[i] * (1 - q(i)) + sum_ne(q(k) * p[k], k, i), "p_i replaced by p_k"),
         Step(q(i) * p[i] - p[i] + sum_ne(q(k) * p[k], k, i)),
@@ -225,7 +220,7 @@ def test_seed001_asker_swaps_the_index():
 
 
 def test_seed002_eq5_repeats_the_index():
-    sum_exp = total(exp(z[k]))
+    sum_exp = total(exp(z[k]), k)
     wrong = sp.Add(0, -Mul(exp(z[i]), exp(z[i]), evaluate=False), evaluate=False) / sum_exp**2
     report = Derivation(Derivative(q(i), z[j]), [Step(wrong)], where=Ne(i, j)).verify()
     report.assert_first_false(1)
@@ -304,65 +299,13 @@ def test_numeric_fallback_is_reported():
 
 
 def test_proved_for_all_n_when_identical_after_expansion():
-    report = Derivation(q(i), [Step(exp(z[i]) / total(exp(z[k])))]).verify()
+    report = Derivation(q(i), [Step(exp(z[i]) / total(exp(z[k]), k))]).verify()
     assert report.steps[0].status == "proved for all n"
 
 
 # ------------------------------------------------------------------------------------------
-# Rendering shows what was checked
+# Plain text
 # ------------------------------------------------------------------------------------------
-
-
-def test_latex_notation():
-    assert latex(z[i]) == "z_{i}"
-    assert latex(W[i, d]) == "W_{i d}"
-    assert latex(q(i)) == "q_{i}"
-    assert latex(Derivative(J, z[i])) == r"\frac{\partial J}{\partial z_{i}}"
-    assert latex(sum_ne(p[k], k, i)) == r"\sum_{k \ne i} p_{k}"
-    assert latex(q(i) - p[i]) == "q_{i} - p_{i}"
-    assert latex(total(exp(z[k]))) == r"\sum_{k=1}^{n} e^{z_{k}}"
-
-
-def test_written_form_is_displayed_and_still_checked():
-    # evaluate=False keeps a thread's line as written: 1/q_i is not cancelled in the display,
-    # and the term order is the written one; the check evaluates it anyway.
-    written = sp.Add(
-        -sum_ne(Mul(p[i], 1 / q(i), -q(i) * q(j), evaluate=False), i, j),
-        -sum_eq(Mul(p[i], 1 / q(i), q(i) * (1 - q(i)), evaluate=False), i, j),
-        evaluate=False,
-    )
-    tex = latex(written)
-    assert tex == (
-        r"- \sum_{i \ne j} p_{i} \frac{1}{q_{i}} \left(- q_{i} q_{j}\right)"
-        r" - \sum_{i = j} p_{i} \frac{1}{q_{i}} q_{i} \left(1 - q_{i}\right)"
-    )
-    Derivation(Derivative(J, z[j]), [Step(written)]).verify().assert_verified()
-
-
-def test_rendering_follows_the_checked_expression():
-    right = Derivation(Derivative(J, z[i]), [Step(total(p[j], j) * q(i) - p[i])])
-    wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])])
-    tex_right, tex_wrong = right.to_latex(), wrong.to_latex()
-    assert r"\left(\sum_{j=1}^{n} p_{j}\right) q_{i} - p_{i}" in tex_right
-    assert r"\checkmark" in tex_right
-    assert r"\times" not in tex_right
-    assert "q_{i} - p_{i} &&" in tex_wrong
-    assert r"\times" in tex_wrong
-    md = wrong._repr_markdown_()
-    assert md.startswith("$$\n\\begin{aligned}")
-    assert "step 1 is false" in md
-    assert "Checked exactly for n = 2, 3, 4, 5 at every i" in md
-
-
-def test_markdown_names_the_assumption_and_later_lines():
-    chain = [Step(q(i)), Step(q(i) + 0 * p[i])]
-    md = Derivation(Derivative(J, z[i]), chain, assume=SUM_P_IS_1)._repr_markdown_()
-    assert r"assuming $\sum_{k=1}^{n} p_{k} = 1$" in md
-    assert "Step 2 follows from the line before" in md
-    several = [Step(q(i)), Step(q(i) + 0 * p[i]), Step(q(i) + 0 * z[i])]
-    md = Derivation(Derivative(J, z[i]), several)._repr_markdown_()
-    assert "Steps 2 and 3 follow from the line before" in md
-    assert "not from the left-hand side" in md
 
 
 def test_plain_text():
@@ -430,19 +373,6 @@ def test_bad_input():
         evaluate(q(i), 3, {z: (1, 2, 3)}, K=2)
 
 
-def test_dimension_symbols_are_exported():
-    # D is the input size of the linear layer; n the number of classes.
-    assert D.is_integer
-    assert n.is_positive
-
-
-def test_reciprocal_of_a_sum_prints_as_a_fraction():
-    # sympy routes 1/(a + b) through _print_Mul with args (a + b, -1); it once printed "(a+b)(-1)".
-    u = sp.Symbol("u")
-    assert latex(1 / (1 + sp.exp(-u))) == r"\frac{1}{1 + e^{- u}}"
-    assert latex(1 / (2 + z[1])) == r"\frac{1}{z_{1} + 2}"
-
-
 def test_step_true_for_one_class_only_is_still_caught():
     # Settings share exact checks after renumbering the classes; a line that names class 1
     # explicitly is true at i = 1 only and must still be false at i = 2 (and at larger n).
@@ -456,25 +386,6 @@ def test_step_true_for_one_class_only_is_still_caught():
     linear.assert_first_false(1)
     _, setting = point_of(linear)
     assert setting["d"] != 1
-
-
-def test_leading_minus_one_of_a_written_product_prints_as_a_sign():
-    inner = sp.Add(p[i] * (1 - q(i)), sum_ne(-q(k) * p[k], k, i), evaluate=False)
-    tex = latex(Mul(-1, inner, evaluate=False))
-    assert tex.startswith(r"- \left(p_{i} \left(1 - q_{i}\right)")
-    assert "-1" not in tex
-    # A -1 that is not the first written factor is left alone.
-    assert latex(Mul(p[i], -1, evaluate=False)).startswith("p_{i}")
-
-
-def test_math_in_a_reason_is_passed_through():
-    dv = Derivation(
-        q(i), [Step(exp(z[i]) / total(exp(z[k])), "definition, with $k \\ne i$ in p_k")]
-    )
-    tex = dv.to_latex()
-    assert r"\text{definition, with }k \ne i\text{ in p\_k}" in tex
-    plain = Derivation(q(i), [Step(exp(z[i]) / total(exp(z[k])), "costs $5")]).to_latex()
-    assert r"\text{costs \$5}" in plain  # an unmatched dollar is text
 
 
 def test_report_carries_and_states_the_restrictions():
@@ -495,7 +406,7 @@ def test_numeric_summary_says_how_many_points():
         "where cancellation did not settle step 1, numerically (50 digits at 3 seeded points)"
         in report.summary
     )
-    chain = [Step(exp(z[i]) / total(exp(z[k]))), Step(exp(z[i]) / total(exp(z[j]), j))]
+    chain = [Step(exp(z[i]) / total(exp(z[k]), k)), Step(exp(z[i]) / total(exp(z[j]), j))]
     proved = Derivation(q(i), chain).verify()
     assert proved.statuses == ("proved for all n", "exact")
     assert proved.summary.endswith("; step 1 proved for all n by expansion")
@@ -506,7 +417,7 @@ def test_derivative_in_a_free_positive_base():
     loss = -total(p[j] * log(qv[j]), j)
     right = Derivation(Derivative(loss, qv[i]), [Step(-p[i] / qv[i])]).verify()
     right.assert_verified()
-    wrong = Derivation(Derivative(loss, qv[i]), [Step(-total(p[k] / qv[k]))]).verify()
+    wrong = Derivation(Derivative(loss, qv[i]), [Step(-total(p[k] / qv[k], k))]).verify()
     wrong.assert_first_false(1)
     pt, setting = point_of(wrong)
     ii = setting["i"] - 1
@@ -514,133 +425,6 @@ def test_derivative_in_a_free_positive_base():
     assert wrong.lhs_value == pytest.approx(-pt["p"][ii] / pt["q"][ii], rel=1e-12)
     assert wrong.rhs_value == pytest.approx(-(pt["p"] / pt["q"]).sum(), rel=1e-12)
     assert latex(qv[i]) == "q_{i}"
-
-
-# ----------------------------------------------------------------------------- renumbering classes
-# verify() checks one setting per class of settings that differ only by a renumbering of the
-# classes; `_group_settings = False` is the plain sweep over every setting, kept to compare.
-
-
-def _copy(dv: Derivation, *, grouped: bool) -> Derivation:
-    out = dv.replace()
-    out._group_settings = grouped
-    return out
-
-
-def _outcome(report: DerivationReport) -> tuple:
-    counts = [(r.exact_settings, r.numeric_settings, r.equals_lhs) for r in report.steps]
-    cx = report.counterexample
-    return (
-        report.statuses,
-        report.first_false,
-        cx,
-        report.lhs_value,
-        report.rhs_value,
-        counts,
-        report.summary,
-    )
-
-
-def _both_paths(dv: Derivation) -> tuple[tuple, tuple, int, int]:
-    """Outcomes of the grouped and the plain sweep, and how many settings each concretised."""
-    outcomes, calls = [], []
-    for grouped in (True, False):
-        copy = _copy(dv, grouped=grouped)
-        seen: list[object] = []
-        concrete = copy._concrete
-
-        def counting(dims, env, *, logits=True, concrete=concrete, seen=seen):
-            seen.append(env)
-            return concrete(dims, env, logits=logits)
-
-        copy._concrete = counting
-        outcomes.append(_outcome(copy.verify()))
-        calls.append(len(seen))
-    return outcomes[0], outcomes[1], calls[0], calls[1]
-
-
-def test_two_free_indices_are_checked_once_per_class():
-    # dq_j/dz_i = q_j (delta_ij - q_i): the settings of (i, j) fall into two classes, i = j and
-    # i != j, so 2 settings per n are made concrete instead of n**2; every one is still counted.
-    dv = Derivation(Derivative(q(j), z[i]), [Step(q(j) * (delta(i, j) - q(i)))])
-    grouped, plain, calls, plain_calls = _both_paths(dv)
-    assert grouped == plain
-    assert calls == 2 * len(dv.ns)
-    assert plain_calls == sum(nn**2 for nn in dv.ns)
-    assert grouped[5] == [(plain_calls, 0, True)]
-
-
-def test_the_solved_for_entry_is_its_own_class():
-    # Under sum p = 1, p_n is replaced by 1 - (the others): i = n is kept apart from i < n.
-    ones = Eq(Sum(p[k], (k, 1, n)), 1)
-    dv = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])], assume=ones)
-    grouped, plain, calls, plain_calls = _both_paths(dv)
-    assert grouped == plain
-    assert calls == 2 * len(dv.ns)
-    assert plain_calls == sum(dv.ns)
-    wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - 2 * p[i])], assume=ones)
-    grouped, plain, _, _ = _both_paths(wrong)
-    assert grouped == plain
-    assert grouped[1] == 1
-    assert grouped[2]["setting"] == {n: 2, i: 1}  # a setting the full sweep visits first
-
-
-@pytest.mark.parametrize(
-    ("expr", "invariant"),
-    [
-        (J, True),
-        (sum_ne(p[k] * q(k), k, i) + delta(i, j) * z[j], True),
-        (Derivative(q(j), W[i, d]), True),
-        (z[1], False),
-        (delta(i, 2), False),
-        (z[i + 1], False),
-        (Sum(p[k], (k, 1, n - 1)), False),
-        (Sum(p[k], (k, 2, n)), False),
-        (i * p[i], False),
-    ],
-)
-def test_renumbering_invariance_is_recognised(expr, invariant):
-    from gradproof.derive import _expand_names, _renumbering_invariant  # noqa: PLC0415
-
-    assert _renumbering_invariant(_expand_names(expr)) is invariant
-
-
-@pytest.mark.parametrize(
-    ("lhs", "step", "where"),
-    [
-        (p[i] * z[1], p[i] * z[i], ()),  # a literal class number: every setting on its own
-        (q(i) * q(j), q(j) * q(i), Ne(i, 1)),  # `where` names class 1
-    ],
-)
-def test_settings_are_checked_one_by_one_when_a_class_is_named(lhs, step, where):
-    dv = Derivation(lhs, [Step(step)], where=where, ns=(2, 3))
-    grouped, plain, calls, plain_calls = _both_paths(dv)
-    assert grouped == plain
-    assert calls == plain_calls
-
-
-@pytest.mark.slow
-def test_every_page_derivation_reports_the_same_with_and_without_classes():
-    # Every Derivation the nine pages build, checked both ways: same statuses, first false
-    # step, counterexample, values there, per-step setting counts and summary.
-    import sys  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from benchmarks import verify_cost  # noqa: PLC0415
-
-    derivations = [dv for page in verify_cost.pages() for dv, _, _ in verify_cost.run_page(page)[1]]
-    assert len(verify_cost.pages()) == 9
-    assert len(derivations) > 50
-    fewer = 0
-    for dv in derivations:
-        grouped, plain, calls, plain_calls = _both_paths(dv)
-        assert grouped == plain, dv
-        assert calls <= plain_calls
-        fewer += calls < plain_calls
-    assert fewer > 0
 
 
 def test_replace_keeps_every_option_but_the_changed_ones():

@@ -5,11 +5,21 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 import pytest
-from sympy import Derivative, Eq, Ne, Sum
+from sympy import Derivative, Eq, Ne, Sum, exp
 
 from gradproof.check import check_directional, check_gradient
-from gradproof.derive import Derivation, J, Step, i, j, k, n, p, q, z
-from gradproof.display import Ledger, Markdown, checked_summary, compare, fmt, png, table
+from gradproof.derive import SUM_P_IS_1, Derivation, J, Step, i, j, k, n, p, q, total, z
+from gradproof.display import (
+    Ledger,
+    Markdown,
+    checked_summary,
+    compare,
+    derivation_latex,
+    derivation_markdown,
+    fmt,
+    png,
+    table,
+)
 from gradproof.functions import cross_entropy, softmax
 
 mpl.use("Agg")
@@ -146,3 +156,52 @@ def test_a_pass_where_the_numeric_side_is_zero_reports_no_relative_error():
     assert "undefined (numeric 0) relative" in text
     assert "largest relative error of a pass" not in text
     assert "1 component," in text
+
+
+# ------------------------------------------------------------------------------ derivations
+# A derivation renders as the chain it checked, each step with the mark its check earned.
+
+
+def test_rendering_follows_the_checked_expression():
+    right = Derivation(Derivative(J, z[i]), [Step(total(p[j], j) * q(i) - p[i])])
+    wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])])
+    tex_right, tex_wrong = right.to_latex(), wrong.to_latex()
+    assert r"\left(\sum_{j=1}^{n} p_{j}\right) q_{i} - p_{i}" in tex_right
+    assert r"\checkmark" in tex_right
+    assert r"\times" not in tex_right
+    assert "q_{i} - p_{i} &&" in tex_wrong
+    assert r"\times" in tex_wrong
+    md = wrong._repr_markdown_()
+    assert md.startswith("$$\n\\begin{aligned}")
+    assert "step 1 is false" in md
+    assert "Checked exactly for n = 2, 3, 4, 5 at every i" in md
+
+
+def test_markdown_names_the_assumption_and_later_lines():
+    chain = [Step(q(i)), Step(q(i) + 0 * p[i])]
+    md = Derivation(Derivative(J, z[i]), chain, assume=SUM_P_IS_1)._repr_markdown_()
+    assert r"assuming $\sum_{k=1}^{n} p_{k} = 1$" in md
+    assert "Step 2 follows from the line before" in md
+    several = [Step(q(i)), Step(q(i) + 0 * p[i]), Step(q(i) + 0 * z[i])]
+    md = Derivation(Derivative(J, z[i]), several)._repr_markdown_()
+    assert "Steps 2 and 3 follow from the line before" in md
+    assert "not from the left-hand side" in md
+
+
+def test_math_in_a_reason_is_passed_through():
+    dv = Derivation(
+        q(i), [Step(exp(z[i]) / total(exp(z[k]), k), "definition, with $k \\ne i$ in p_k")]
+    )
+    tex = dv.to_latex()
+    assert r"\text{definition, with }k \ne i\text{ in p\_k}" in tex
+    plain = Derivation(q(i), [Step(exp(z[i]) / total(exp(z[k]), k), "costs $5")]).to_latex()
+    assert r"\text{costs \$5}" in plain  # an unmatched dollar is text
+
+
+def test_derivation_methods_render_through_display():
+    dv = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i], "drops $\\sum p$")], ns=(2,))
+    assert dv.to_latex() == derivation_latex(dv)
+    assert dv._repr_markdown_() == derivation_markdown(dv)
+    assert derivation_markdown(dv).startswith("$$\n" + derivation_latex(dv) + "\n$$\n\n")
+    titled = dv.replace(title="The short form")
+    assert derivation_markdown(titled).startswith("**The short form**\n\n$$\n")

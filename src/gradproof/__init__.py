@@ -9,9 +9,13 @@ gradients
 check
     Numerical gradient checking (complex step, central difference, Richardson).
 derive
-    Symbolic verification of each step of a derivation.
+    Symbolic verification of each step of a derivation (a package; the notation derivations
+    are written in is ``gradproof.derive.notation``).
 display
-    Tables and "what was checked" summaries that the pages render from the check objects.
+    What the pages show of the checks: derivations with their marks, tables, figures and
+    "what was checked" summaries.
+examples
+    The running example that every page computes with: z = (1, 2, 3), p = (0.2, 0.3, 0.5).
 """
 
 from gradproof.functions import cross_entropy, log_softmax, logsumexp, softmax

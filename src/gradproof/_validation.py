@@ -15,11 +15,23 @@ The contract, stated once so each public function can point here:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["as_array", "as_int", "as_targets", "check_axis"]
+__all__ = [
+    "as_array",
+    "as_int",
+    "as_point_values",
+    "as_positive_ints",
+    "as_sympy_tuple",
+    "as_targets",
+    "check_axis",
+    "is_int",
+    "require_index",
+    "require_sympy",
+]
 
 
 def _describe(x: object) -> str:
@@ -175,3 +187,128 @@ def as_int(value: object, name: str, *, minimum: int) -> int:
         msg = f"{name} must be a {kind} integer, got {value}"
         raise ValueError(msg)
     return int(value)
+
+
+# ---- sympy arguments of gradproof.derive --------------------------------------------------
+# sympy is imported inside these functions: this module also serves the NumPy-only modules,
+# which must not pay for importing sympy.
+
+
+def is_int(value: object) -> bool:
+    """Whether `value` is a Python or NumPy integer; booleans are not (``True`` is a slip).
+
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def as_positive_ints(values: object, name: str) -> tuple[int, ...]:
+    """Return `values` as a non-empty tuple of positive ints (the sizes a derivation checks).
+
+    Examples
+    --------
+    >>> as_positive_ints([2, np.int64(3)], "ns")
+    (2, 3)
+    >>> as_positive_ints((0, 2), "ns")
+    Traceback (most recent call last):
+    ...
+    ValueError: ns must be a non-empty sequence of positive ints; got (0, 2)
+    """
+    if not isinstance(values, Iterable):
+        msg = f"{name} must be a non-empty sequence of positive ints such as (2, 3); got {values!r}"
+        raise TypeError(msg)
+    out = tuple(values)
+    if not out or not all(is_int(v) and v >= 1 for v in out):
+        msg = f"{name} must be a non-empty sequence of positive ints; got {values!r}"
+        raise ValueError(msg)
+    return tuple(int(v) for v in out)
+
+
+def require_index(idx: object, name: str) -> None:
+    """Raise TypeError unless `idx` is an integer sympy Symbol (an index such as ``i``).
+
+    >>> import sympy as sp
+    >>> require_index(sp.Symbol("i", integer=True), "idx")
+    >>> require_index(2, "idx")
+    Traceback (most recent call last):
+    ...
+    TypeError: idx must be an integer sympy Symbol such as i, j, k; got 2
+    """
+    import sympy as sp  # noqa: PLC0415  (see the section comment)
+
+    if not (isinstance(idx, sp.Symbol) and idx.is_integer):
+        msg = f"{name} must be an integer sympy Symbol such as i, j, k; got {idx!r}"
+        raise TypeError(msg)
+
+
+def require_sympy(value: object, name: str, example: str = "") -> None:
+    """Raise TypeError unless `value` is a sympy expression; `example` follows "expression".
+
+    >>> require_sympy("q_i", "expr", " such as q(i) - p[i]")
+    Traceback (most recent call last):
+    ...
+    TypeError: expr must be a sympy expression such as q(i) - p[i]; got str
+    """
+    import sympy as sp  # noqa: PLC0415  (see the section comment)
+
+    if not isinstance(value, sp.Basic):
+        msg = f"{name} must be a sympy expression{example}; got {type(value).__name__}"
+        raise TypeError(msg)
+
+
+def as_sympy_tuple(value: object, kind: type, name: str, expected: str) -> tuple[Any, ...]:
+    """Return one sympy object or a sequence of them as a tuple, each an instance of `kind`.
+
+    >>> import sympy as sp
+    >>> i, j = sp.symbols("i j", integer=True)
+    >>> as_sympy_tuple(sp.Ne(i, j), sp.Rel, "where", "sympy relations")
+    (Ne(i, j),)
+    >>> as_sympy_tuple("i != j", sp.Rel, "where", "sympy relations, e.g. Ne(i, j)")
+    Traceback (most recent call last):
+    ...
+    TypeError: where must be sympy relations, e.g. Ne(i, j); got 'i'
+    """
+    import sympy as sp  # noqa: PLC0415  (see the section comment)
+
+    items = [value] if isinstance(value, sp.Basic) else list(value)
+    for item in items:
+        if not isinstance(item, kind):
+            msg = f"{name} must be {expected}; got {item!r}"
+            raise TypeError(msg)
+    return tuple(items)
+
+
+def as_point_values(values: object) -> dict[Any, np.ndarray]:
+    """Return `values` ({IndexedBase: array}) with each array as finite real float64.
+
+    >>> import sympy as sp
+    >>> z = sp.IndexedBase("z")
+    >>> as_point_values({z: [1, 2, 3]})
+    {z: array([1., 2., 3.])}
+    >>> as_point_values({z: [1.0, float("inf")]})
+    Traceback (most recent call last):
+    ...
+    ValueError: values[z] must be finite
+    """
+    import sympy as sp  # noqa: PLC0415  (see the section comment)
+
+    if not isinstance(values, Mapping):
+        msg = "values must be a mapping such as {z: (1, 2, 3), p: (0.2, 0.3, 0.5)}"
+        raise TypeError(msg)
+    out = {}
+    for base, arr in values.items():
+        if not isinstance(base, sp.IndexedBase):
+            msg = f"values keys must be IndexedBase objects such as z, p; got {base!r}"
+            raise TypeError(msg)
+        a = np.asarray(arr)
+        if a.dtype.kind not in "iuf":
+            what = "real" if a.dtype.kind == "c" else "numeric"
+            msg = f"values[{base}] must be {what} numbers; got dtype {a.dtype}"
+            raise TypeError(msg)
+        a = a.astype(float)
+        if not np.all(np.isfinite(a)):
+            msg = f"values[{base}] must be finite"
+            raise ValueError(msg)
+        out[base] = a
+    return out

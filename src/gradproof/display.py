@@ -1,8 +1,11 @@
-r"""Tables, figures and "What was checked" summaries for the pages.
+r"""What the pages show of the checks: derivations, tables, figures and "What was checked".
 
 Every page shows a thread's wrong formula next to the truth, keeps a record of the derivations
 and numeric checks it ran, and ends by saying exactly what ran. These helpers do that once:
 
+:func:`derivation_latex`, :func:`derivation_markdown`
+    A :class:`~gradproof.derive.Derivation` as an aligned chain with a ✓ or ✗ per step (what
+    ``Derivation.to_latex()`` and a notebook show), the Markdown adding what ran.
 :func:`compare`
     Arrays side by side, one row per index value, numbers to a stated number of digits.
 :func:`table`
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import io
 import numbers
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +45,102 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gradproof.check import GradCheckResult
-from gradproof.derive import Derivation, DerivationReport
+from gradproof.derive import Derivation, DerivationReport, latex
+from gradproof.derive._report import step_list
 
-__all__ = ["Ledger", "Markdown", "checked_summary", "compare", "fmt", "png", "table"]
+__all__ = [
+    "Ledger",
+    "Markdown",
+    "checked_summary",
+    "compare",
+    "derivation_latex",
+    "derivation_markdown",
+    "fmt",
+    "png",
+    "table",
+]
+
+# MathJax's \class (its html extension) marks each step; conf/_static/gradproof.css colours them.
+_STEP_OK = r"\class{gp-ok}{\checkmark}"
+_STEP_FALSE = r"\class{gp-false}{\times}"
+
+
+# ------------------------------------------------------------------------------ derivations
+
+
+def derivation_latex(derivation: Derivation) -> str:
+    r"""The chain as ``\begin{aligned}...\end{aligned}`` with a ✓/✗ per step (verifies it).
+
+    Each step's reason follows its mark: ``$...$`` in it is math, the rest text.
+
+    Examples
+    --------
+    >>> from sympy import Derivative
+    >>> from gradproof.derive import Derivation, J, Step, i, p, q, z
+    >>> print(derivation_latex(Derivation(Derivative(J, z[i]), [Step(q(i), "no $p$")], ns=(2,))))
+    \begin{aligned}
+    \frac{\partial J}{\partial z_{i}} &= q_{i} && \class{gp-false}{\times}\quad \text{no }p
+    \end{aligned}
+    """
+    report = derivation.verify()
+    rows = []
+    for t, (st, res) in enumerate(zip(derivation.steps, report.steps, strict=True)):
+        left = latex(derivation.lhs) if t == 0 else ""
+        mark = _STEP_OK if res.ok else _STEP_FALSE
+        why = rf"\quad {_why_tex(st.why)}" if st.why else ""
+        rows.append(rf"{left} &= {latex(st.expr)} && {mark}{why}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def derivation_markdown(derivation: Derivation) -> str:
+    """The title, the chain as ``$$`` math and one paragraph on what ran and what failed.
+
+    A line that follows from a false step but not from the left-hand side is named as such.
+    """
+    report = derivation.verify()
+    head = f"**{derivation.title}**\n\n" if derivation.title else ""
+    extra = ""
+    if report.first_false is not None:
+        later = [r.number for r in report.steps[report.first_false :] if r.ok and not r.equals_lhs]
+        if later:
+            verb = "follows" if len(later) == 1 else "follow"
+            extra = (
+                f" {step_list(later).capitalize()} {verb} from the line before but not from "
+                "the left-hand side."
+            )
+    summary = report.describe(markdown=True)
+    text = summary[0].upper() + summary[1:] + "." + extra
+    return f"{head}$$\n{derivation_latex(derivation)}\n$$\n\n{text}\n"
+
+
+def _tex_text(text: str) -> str:
+    repl = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "%": r"\%", "$": r"\$", "#": r"\#"}
+    repl |= {"&": r"\&", "_": r"\_", "^": r"\^{}"}
+    return "".join(repl.get(c, c) for c in text)
+
+
+def _why_tex(why: str) -> str:
+    r"""A step's reason as LaTeX: ``$...$`` passes through as math, the rest is ``\text``.
+
+    An unmatched ``$`` (or ``\$``) is shown as a dollar sign.
+
+    >>> _why_tex("sum over $j \\ne i$ of p_j")
+    '\\text{sum over }j \\ne i\\text{ of p\\_j}'
+    """
+    parts = re.split(r"(?<!\\)\$", why)
+    if len(parts) % 2 == 0:  # unmatched: no math at all
+        parts = [why]
+    out = []
+    for t, part in enumerate(parts):
+        if t % 2:
+            out.append(part)
+        elif part:
+            literal = part.replace("\\$", "$")
+            out.append(rf"\text{{{_tex_text(literal)}}}")
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------ tables
 
 
 class Markdown:

@@ -1,0 +1,196 @@
+"""A derivation as data: :class:`Step` (one claimed equality) and :class:`Derivation` (the chain).
+
+A :class:`Derivation` holds the chain and the options of its check; :meth:`Derivation.verify`
+hands it to :mod:`gradproof.derive._verify` and keeps the report. It prints as plain text here;
+a page's LaTeX and Markdown of it come from :mod:`gradproof.display`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from gradproof._validation import as_int, as_positive_ints, as_sympy_tuple, require_sympy
+from gradproof.derive._concrete import free_indices
+from gradproof.derive._evaluate import evaluate
+from gradproof.derive._printing import sstr
+from gradproof.derive._report import DerivationReport
+from gradproof.derive._verify import verify
+
+__all__ = ["Derivation", "Step"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One claimed equality: ``expr`` equals the line before it, for the reason ``why``."""
+
+    expr: sp.Expr
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.expr, int | float) and not isinstance(self.expr, bool):
+            object.__setattr__(self, "expr", sp.sympify(self.expr))
+        require_sympy(self.expr, "Step expr")
+        if not isinstance(self.why, str):
+            msg = f"Step why must be a str; got {type(self.why).__name__}"
+            raise TypeError(msg)
+
+
+class Derivation:
+    r"""A chain ``lhs = step_1 = step_2 = ...`` that checks and renders itself.
+
+    Parameters
+    ----------
+    lhs : sympy expression
+        The starting expression, e.g. ``Derivative(J, z[i])``.
+    steps : sequence of Step (or bare sympy expressions)
+        The claimed equal expressions, in order.
+    title : str
+        Optional heading for the rendered block.
+    ns : sequence of int
+        Concrete dimensions ``n`` to check (default 2, 3, 4, 5).
+    Ds : sequence of int
+        Concrete input sizes ``D`` (used only when ``D`` or ``d`` appears or ``linear_layer``).
+    n_points : int
+        Random points per setting for the numeric fallback and for counterexamples.
+    seed : int
+        Seed of the points.
+    where : sympy relation or sequence of them
+        Restricts the free indices, e.g. ``Ne(i, j)`` for an off-diagonal entry; settings that
+        violate it are skipped.
+    assume : sympy Eq or sequence of Eq
+        Conditions the steps may use, e.g. ``Eq(Sum(p[k], (k, 1, n)), 1)``. In each concrete
+        setting each condition is solved for its last leaf (``p_n`` here), which is then
+        replaced everywhere, so points always satisfy it.
+    linear_layer : bool
+        Logits of a linear layer: ``z_k = sum_d W[k, d] x[d]``. Derivatives in ``W`` and ``x``
+        then pass through ``z`` by the chain rule.
+    """
+
+    def __init__(
+        self,
+        lhs: sp.Expr,
+        steps: Sequence[Step | sp.Expr],
+        *,
+        title: str = "",
+        ns: Sequence[int] = (2, 3, 4, 5),
+        Ds: Sequence[int] = (2, 3),
+        n_points: int = 3,
+        seed: int = 0,
+        assume: sp.Eq | Sequence[sp.Eq] = (),
+        where: sp.Basic | Sequence[sp.Basic] = (),
+        linear_layer: bool = False,
+    ) -> None:
+        require_sympy(lhs, "lhs")
+        if isinstance(steps, Step | sp.Basic) or not len(steps):
+            msg = "steps must be a non-empty list of Step objects or sympy expressions"
+            raise ValueError(msg)
+        self.lhs = lhs
+        self.steps = [st if isinstance(st, Step) else Step(st) for st in steps]
+        self.title = title
+        self.ns = as_positive_ints(ns, "ns")
+        self.Ds = as_positive_ints(Ds, "Ds")
+        self.n_points = as_int(n_points, "n_points", minimum=1)
+        self.seed = as_int(seed, "seed", minimum=0)
+        self.assume = as_sympy_tuple(
+            assume, sp.Equality, "assume", "sympy Eq objects, e.g. Eq(Sum(p[k], (k, 1, n)), 1)"
+        )
+        self.where = as_sympy_tuple(
+            where, sp.Rel, "where", "sympy relations between indices, e.g. Ne(i, j)"
+        )
+        self.linear_layer = linear_layer
+        self.exprs = [lhs, *(st.expr for st in self.steps)]
+        self.free = free_indices(self.exprs)
+        self._report: DerivationReport | None = None
+        # Private: False checks every setting on its own (tests compare the two paths).
+        self._group_settings = True
+
+    def verify(self) -> DerivationReport:
+        """Check every step against the line before it (cached; see :mod:`gradproof.derive`)."""
+        if self._report is None:
+            self._report = self._verify()
+        return self._report
+
+    def _verify(self) -> DerivationReport:
+        return verify(self)  # the uncached check (benchmarks/verify_cost.py times this call)
+
+    # ---- text ------------------------------------------------------------------------------
+
+    def __str__(self) -> str:
+        report = self.verify()
+        lines = [sstr(self.lhs)]
+        for st, res in zip(self.steps, report.steps, strict=True):
+            tag = res.status if res.status != "proved for all n" else "proved for all n"
+            note = f"  {st.why}" if st.why else ""
+            lines.append(f"  = {sstr(st.expr)}   [{tag}]{note}")
+        lines.append(report.summary)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.title or sstr(self.lhs)}: {len(self.steps)} steps>"
+
+    def to_latex(self) -> str:
+        r"""The chain as ``\begin{aligned}...\end{aligned}`` with a ✓/✗ per step.
+
+        See :func:`gradproof.display.derivation_latex`.
+        """
+        from gradproof.display import derivation_latex  # noqa: PLC0415  (display imports derive)
+
+        return derivation_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from gradproof.display import derivation_markdown  # noqa: PLC0415  (display imports derive)
+
+        return derivation_markdown(self)
+
+    # ---- copies and numbers ----------------------------------------------------------------
+
+    def replace(self, **changes: Any) -> Derivation:
+        """A new, unverified Derivation with the same chain and options, except `changes`.
+
+        Examples
+        --------
+        >>> from sympy import Derivative
+        >>> from gradproof.derive import J, i, p, q, z
+        >>> d = Derivation(Derivative(J, z[i]), [q(i) - p[i]], ns=(2, 3))
+        >>> d.replace(ns=(4,)).ns
+        (4,)
+        """
+        options = {
+            "title": self.title,
+            "ns": self.ns,
+            "Ds": self.Ds,
+            "n_points": self.n_points,
+            "seed": self.seed,
+            "assume": self.assume,
+            "where": self.where,
+            "linear_layer": self.linear_layer,
+        }
+        unknown = sorted(set(changes) - {"lhs", "steps", *options})
+        if unknown:
+            msg = f"replace got unknown options {unknown}; it takes lhs, steps, {sorted(options)}"
+            raise TypeError(msg)
+        options |= changes
+        return Derivation(options.pop("lhs", self.lhs), options.pop("steps", self.steps), **options)
+
+    def evaluate(
+        self,
+        step: int,
+        n: int,
+        values: Mapping[sp.IndexedBase, Any],
+        free: Mapping[sp.Symbol, int] | None = None,
+        *,
+        order: Sequence[sp.Symbol] | None = None,
+        **dims: int,
+    ) -> float | np.ndarray:
+        """Evaluate line ``step`` (0 = lhs) with :func:`evaluate` (same arguments)."""
+        if not 0 <= step <= len(self.steps):
+            msg = f"step must be between 0 (the lhs) and {len(self.steps)}; got {step}"
+            raise ValueError(msg)
+        return evaluate(
+            self.exprs[step], n, values, free, order=order, linear_layer=self.linear_layer, **dims
+        )

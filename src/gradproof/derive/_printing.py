@@ -1,0 +1,223 @@
+r"""Printing of expressions: LaTeX in the site's notation, and plain text for reports.
+
+:func:`latex` is what a page shows of a line of a derivation: ``z_{i}`` rather than ``{z}_{i}``,
+named quantities as their names (``q_{i}``, ``J``), partial derivatives as fractions, a
+restricted sum as its restriction (``\sum_{k \ne i}``), and a line built with
+``evaluate=False`` in the order the thread wrote it. :func:`sstr` is the plain-text
+counterpart used by ``str(derivation)`` and by the reports.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from gradproof.derive.notation import _Display, _SumNe, _SumWhere
+
+__all__ = ["latex", "plain_relation", "sstr"]
+
+
+def _split_restriction(expr: _SumWhere) -> tuple[sp.Expr, sp.Expr]:
+    """Return (summand without the Kronecker factor, the other index)."""
+    idx = expr.limits[0][0]
+    body = expr.function
+    for factor in sp.Mul.make_args(body):
+        delta = factor if isinstance(factor, sp.KroneckerDelta) else -(factor - 1)
+        if isinstance(delta, sp.KroneckerDelta) and idx in delta.args:
+            other = delta.args[1] if delta.args[0] == idx else delta.args[0]
+            rest = [f for f in sp.Mul.make_args(body) if f is not factor]
+            return (rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)), other
+    return body, sp.nan  # pragma: no cover - only reachable by hand-built objects
+
+
+def _factor_rank(f: sp.Basic) -> int:
+    if f.is_Number:
+        return 0
+    if isinstance(f, sp.Sum):
+        return 1  # "(sum_j p_j) q_i", as the site writes (Σp) q
+    if isinstance(f, sp.Indexed) and str(f.base.label) == "x":
+        return 6  # the input vector goes last, as in q_j (δ_ij - q_i) x
+    if isinstance(f, sp.Symbol | sp.Indexed | _Display):
+        return 2
+    if isinstance(f, sp.KroneckerDelta):
+        return 3
+    if isinstance(f, sp.Pow) and f.exp.is_negative:
+        return 7
+    if isinstance(f, sp.Derivative):
+        return 5
+    return 4
+
+
+class _Latex(LatexPrinter):
+    """z_{i} not {z}_{i}; q_{i}; partial derivatives; sums restricted as written."""
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        sub = " ".join(self._print(a) for a in expr.indices)
+        return f"{self._print(expr.base.label)}_{{{sub}}}"
+
+    def _print__Display(self, expr: _Display) -> str:
+        if not expr.args:
+            return expr._gp_tex
+        sub = " ".join(self._print(a) for a in expr.args)
+        return f"{expr._gp_tex}_{{{sub}}}"
+
+    def _print_Function(self, expr: sp.Basic, exp: str | None = None) -> str:
+        if isinstance(expr, _Display):
+            out = self._print__Display(expr)
+            return f"{out}^{{{exp}}}" if exp else out
+        return super()._print_Function(expr, exp)
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
+        out = rf"\delta_{{{self._print(expr.args[0])} {self._print(expr.args[1])}}}"
+        return f"{out}^{{{exp}}}" if exp else out
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        den = " ".join(
+            rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "")
+            for v, c in expr.variable_count
+        )
+        order = sum(c for _, c in expr.variable_count)
+        top = r"\partial" + (f"^{{{order}}}" if order != 1 else "")
+        inner = expr.expr
+        if isinstance(inner, sp.Symbol | sp.Indexed | _Display) or (
+            isinstance(inner, sp.log) and isinstance(inner.args[0], sp.Indexed | _Display)
+        ):
+            return rf"\frac{{{top} {self._print(inner)}}}{{{den}}}"
+        return rf"\frac{{{top}}}{{{den}}} \left({self._print(inner)}\right)"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        if isinstance(expr, _SumWhere):
+            body, other = _split_restriction(expr)
+            idx = self._print(expr.limits[0][0])
+            head = rf"\sum_{{{idx} {expr._gp_relation} {self._print(other)}}}"
+            return f"{head} {self._print_summand(body)}"
+        return super()._print_Sum(expr)
+
+    def _print_summand(self, body: sp.Expr) -> str:
+        if isinstance(body, sp.Add) or _negative(body):
+            return rf"\left({self._print(body)}\right)"
+        return self._print(body)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        if not isinstance(expr, sp.Mul):
+            # sympy's _print_Pow hands a reciprocal like 1/(a + b) to _print_Mul; its args are
+            # (base, -1), which must not be mistaken for a product written with evaluate=False.
+            return super()._print_Mul(expr)
+        if sp.Mul(*expr.args) != expr:
+            return self._print_written_mul(expr)
+        factors = sorted(sp.Mul.make_args(expr), key=_factor_rank)
+        if any(isinstance(f, sp.Pow) and f.exp.is_negative for f in factors):
+            return super()._print_Mul(expr)
+        coeff, rest = (factors[0], factors[1:]) if factors[0].is_Number else (sp.S.One, factors)
+        parts = [
+            rf"\left({self._print(f)}\right)"
+            if isinstance(f, sp.Add) or (isinstance(f, sp.Sum) and f is not rest[-1])
+            else self._print(f)
+            for f in rest
+        ]
+        body = " ".join(parts)
+        if coeff == -1:
+            return f"- {body}"
+        if coeff == 1:
+            return body
+        return f"{self._print(coeff)} {body}"
+
+    def _print_written_mul(self, expr: sp.Mul) -> str:
+        """A product built with evaluate=False (a thread's line): factors in the written order."""
+        args = list(expr.args)
+        sign = ""
+        if len(args) > 1 and args[0] == -1:  # -1 (a + b) reads as -(a + b)
+            sign, args = "- ", args[1:]
+        parts: list[str] = []
+        for f in args:
+            if isinstance(f, sp.Pow) and f.exp == -1:
+                parts.append(rf"\frac{{1}}{{{self._print(f.base)}}}")
+            elif isinstance(f, sp.Add) or (_negative(f) and parts):
+                parts.append(rf"\left({self._print(f)}\right)")
+            else:
+                parts.append(self._print(f))
+        return sign + " ".join(parts)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        if sp.Add(*expr.args) != expr:  # built with evaluate=False: keep the written order
+            terms = list(expr.args)
+        else:
+            terms = list(self._as_ordered_terms(expr, order=order))
+            # Positive terms first, so "q_i - p_i" is not printed as "- p_i + q_i".
+            terms = [t for t in terms if not _negative(t)] + [t for t in terms if _negative(t)]
+        out = ""
+        for term in terms:
+            shown = -term if _negative(term) else term
+            if _negative(term):
+                out += " - " if out else "- "
+            elif out:
+                out += " + "
+            text = self._print(shown)
+            out += rf"\left({text}\right)" if self._needs_add_brackets(shown) else text
+        return out
+
+    def _print_log(self, expr: sp.log, exp: str | None = None) -> str:
+        arg = expr.args[0]
+        simple = isinstance(arg, sp.Symbol | sp.Indexed | _Display)
+        inner = self._print(arg) if simple else rf"\left({self._print(arg)}\right)"
+        head = r"\log" + (f"^{{{exp}}}" if exp else "")
+        return f"{head} {inner}"
+
+
+def _negative(term: sp.Expr) -> bool:
+    return term.could_extract_minus_sign()
+
+
+def latex(expr: sp.Expr) -> str:
+    r"""LaTeX of ``expr`` in the site's notation (``z_{i}``, ``q_{i}``, ``\sum_{k=1}^{n}``).
+
+    >>> from gradproof.derive.notation import J, i, softmax_expr, z
+    >>> latex(softmax_expr(i))
+    '\\frac{e^{z_{i}}}{\\sum_{k=1}^{n} e^{z_{k}}}'
+    >>> latex(sp.Derivative(J, z[i]))
+    '\\frac{\\partial J}{\\partial z_{i}}'
+    """
+    return _Latex().doprint(expr)
+
+
+class _Str(StrPrinter):
+    def _print__Display(self, expr: _Display) -> str:
+        if not expr.args:
+            return expr._gp_tex
+        return f"{expr._gp_tex}[{', '.join(self._print(a) for a in expr.args)}]"
+
+    def _print_Function(self, expr: sp.Basic) -> str:
+        if isinstance(expr, _Display):
+            return self._print__Display(expr)
+        return super()._print_Function(expr)
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        den = "".join(f"d({self._print(v)})" for v, c in expr.variable_count for _ in range(c))
+        return f"d({self._print(expr.expr)})/{den}"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        if isinstance(expr, _SumWhere):
+            body, other = _split_restriction(expr)
+            rel = "!=" if isinstance(expr, _SumNe) else "=="
+            idx = self._print(expr.limits[0][0])
+            return f"Sum_{{{idx}{rel}{self._print(other)}}}({self._print(body)})"
+        return super()._print_Sum(expr)
+
+
+def sstr(expr: sp.Basic) -> str:
+    """Plain text of ``expr``: ``q[i]``, ``d(J)/d(z[i])``, ``Sum_{k!=i}(p[k])``.
+
+    >>> from gradproof.derive.notation import J, i, k, p, sum_ne, z
+    >>> sstr(sp.Derivative(J, z[i])), sstr(sum_ne(p[k], k, i))
+    ('d(J)/d(z[i])', 'Sum_{k!=i}(p[k])')
+    """
+    return _Str().doprint(expr)
+
+
+_REL_TEXT = {"!=": "≠", "==": "=", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+def plain_relation(rel: sp.Basic) -> str:
+    """A relation such as ``Ne(i, j)`` as plain text: ``i ≠ j``."""
+    return f"{sstr(rel.lhs)} {_REL_TEXT.get(rel.rel_op, rel.rel_op)} {sstr(rel.rhs)}"

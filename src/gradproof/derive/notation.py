@@ -1,0 +1,254 @@
+r"""The site's notation as sympy objects: dimensions, indices, arrays, named quantities, sums.
+
+Every derivation on the site is written with these names, and :func:`~gradproof.derive.latex`
+prints them the way the pages write them (``z_{i}``, ``q_{i}``, ``\sum_{k \ne i}``).
+
+``n``, ``D``
+    Dimensions: number of classes, and input size of the linear layer.
+``i, j, k, m``
+    Indices over ``1..n``; ``d`` is an index over ``1..D``.
+``z, p, g, x, W``
+    ``IndexedBase`` objects: logits, targets, upstream gradient ``∂L/∂q`` (vector-Jacobian page),
+    layer input, weights ``W[k, d]``.
+``qv``
+    The probabilities as independent positive variables (prints as :math:`q_i`), for
+    derivatives with respect to ``q`` itself, e.g. ``Derivative(-Sum(p[j] * log(qv[j]), (j, 1,
+    n)), qv[i])``. Any ``IndexedBase(..., positive=True)`` is sampled in (0.1, 1).
+``q(a)``
+    Softmax entry; prints as :math:`q_a`, checked as :math:`e^{z_a} / \sum_k e^{z_k}`.
+``s(a)``
+    :math:`s_a = g_a q_a` (the vector-Jacobian page).
+``J``, ``L``
+    Cross-entropy :math:`-\sum_j p_j \log q_j`; and a loss with :math:`\partial L/\partial q = g`
+    (checked as :math:`\sum_j g_j q_j`: a vector-Jacobian product depends on ``L`` only through
+    ``g``, so this stand-in is exact for every ``L``).
+``sum_ne(f, k, i)``, ``sum_eq(f, k, i)``
+    :math:`\sum_{k \ne i} f` and :math:`\sum_{k = i} f`.
+``total(f, k)``, ``sum_exp``, ``SUM_P_IS_1``
+    :math:`\sum_{k=1}^{n} f`; the softmax denominator :math:`\sum_{k=1}^{n} e^{z_k}`; the
+    assumption :math:`\sum_{k=1}^{n} p_k = 1`.
+``delta(a, b)``
+    :math:`\delta_{a b}` with its indices in the written order.
+``point(logits, targets)``
+    Values of ``z`` (and ``p``) for :func:`~gradproof.derive.evaluate`.
+
+Examples
+--------
+>>> from gradproof.derive import latex
+>>> latex(total(p[k], k) * q(i) - p[i])
+'\\left(\\sum_{k=1}^{n} p_{k}\\right) q_{i} - p_{i}'
+>>> print(SUM_P_IS_1)
+Eq(Sum(p[k], (k, 1, n)), 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+from numpy.typing import ArrayLike
+
+from gradproof._validation import require_index
+
+__all__ = [
+    "SUM_P_IS_1",
+    "D",
+    "J",
+    "L",
+    "W",
+    "cross_entropy_expr",
+    "d",
+    "delta",
+    "g",
+    "i",
+    "j",
+    "k",
+    "m",
+    "n",
+    "p",
+    "point",
+    "q",
+    "qv",
+    "s",
+    "softmax_expr",
+    "sum_eq",
+    "sum_exp",
+    "sum_ne",
+    "total",
+    "x",
+    "z",
+]
+
+n, D = sp.symbols("n D", integer=True, positive=True)
+i, j, k, m, d = sp.symbols("i j k m d", integer=True, positive=True)
+z, p, g, x, W = (sp.IndexedBase(name) for name in ("z", "p", "g", "x", "W"))
+# The probabilities as free positive variables, for derivatives in q itself (prints as q_i).
+qv = sp.IndexedBase("q", positive=True)
+
+# Index symbols range over 1..n unless listed here.
+_INDEX_DIM: dict[sp.Symbol, sp.Symbol] = {d: D}
+_DIMS = (n, D)
+# The dimension of each axis of a base; bases not listed have one axis over 1..n.
+_BASE_AXES: dict[str, tuple[sp.Symbol, ...]] = {"x": (D,), "W": (n, D)}
+
+
+def _index_dim(idx: sp.Symbol) -> sp.Symbol:
+    return _INDEX_DIM.get(idx, n)
+
+
+# --------------------------------------------------------------------------------------------
+# Named quantities: print as a short name, expand to their definition for checking.
+# --------------------------------------------------------------------------------------------
+
+
+class _Display(sp.Function):
+    """A named quantity that prints as ``name_{args}`` and is checked through its definition."""
+
+    _gp_tex = "?"
+
+    @classmethod
+    def eval(cls, *_args: sp.Basic) -> None:
+        return None  # never auto-evaluate: the name is what the reader sees
+
+    def definition(self) -> sp.Expr:
+        """The expression this name stands for (symbolic ``n``)."""
+        raise NotImplementedError
+
+
+def _define(name: str, body: Callable[..., sp.Expr], nargs: int, tex: str | None = None) -> type:
+    def definition(self: _Display) -> sp.Expr:
+        return body(*self.args)
+
+    return type(
+        name,
+        (_Display,),
+        {"nargs": nargs, "_gp_tex": tex or name, "definition": definition, "__module__": __name__},
+    )
+
+
+def _expand_names(e: sp.Expr) -> sp.Expr:
+    """``e`` with every named quantity (``q(i)``, ``J``, ...) replaced by its definition."""
+    return e.replace(lambda a: isinstance(a, _Display), lambda a: _expand_names(a.definition()))
+
+
+def softmax_expr(a: sp.Expr) -> sp.Expr:
+    r"""The softmax entry :math:`e^{z_a} / \sum_{k=1}^{n} e^{z_k}` written out.
+
+    >>> print(softmax_expr(i))
+    exp(z[i])/Sum(exp(z[k]), (k, 1, n))
+    """
+    kk = k if a != k else m
+    return sp.exp(z[a]) / sp.Sum(sp.exp(z[kk]), (kk, 1, n))
+
+
+def cross_entropy_expr() -> sp.Expr:
+    r"""The loss :math:`J = -\sum_{j=1}^{n} p_j \log q_j` written out (``q`` kept as a name).
+
+    >>> from gradproof.derive import latex
+    >>> print(latex(cross_entropy_expr()))
+    - \sum_{j=1}^{n} p_{j} \log q_{j}
+    """
+    return -sp.Sum(p[j] * sp.log(q(j)), (j, 1, n))
+
+
+q = _define("q", softmax_expr, 1)
+s = _define("s", lambda a: g[a] * q(a), 1)
+J = _define("J", cross_entropy_expr, 0)()
+L = _define("L", lambda: sp.Sum(g[j] * q(j), (j, 1, n)), 0)()
+
+
+# --------------------------------------------------------------------------------------------
+# Sums
+# --------------------------------------------------------------------------------------------
+
+
+class _SumWhere(sp.Sum):
+    """A sum over ``k`` restricted by a Kronecker factor, printed as its restriction."""
+
+    _gp_relation = ""
+
+
+class _SumNe(_SumWhere):
+    _gp_relation = r"\ne"
+
+
+class _SumEq(_SumWhere):
+    _gp_relation = "="
+
+
+def sum_ne(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
+    r"""The sum of ``f`` over ``idx`` with ``idx != other``, printed as :math:`\sum_{k \ne i}`.
+
+    It is the full sum times :math:`1 - \delta_{k i}`, so checking needs no special case.
+
+    >>> from gradproof.derive import latex
+    >>> latex(sum_ne(p[k], k, i))
+    '\\sum_{k \\ne i} p_{k}'
+    """
+    require_index(idx, "idx")
+    body = sp.Mul(f, 1 - sp.KroneckerDelta(idx, other), evaluate=False)  # keeps f as written
+    return _SumNe(body, (idx, 1, _index_dim(idx)))
+
+
+def sum_eq(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
+    r"""The single term ``idx = other`` of a sum, printed as :math:`\sum_{k = i}` (seed 002).
+
+    >>> from gradproof.derive import latex
+    >>> latex(sum_eq(p[k], k, i))
+    '\\sum_{k = i} p_{k}'
+    """
+    require_index(idx, "idx")
+    body = sp.Mul(f, sp.KroneckerDelta(idx, other), evaluate=False)
+    return _SumEq(body, (idx, 1, _index_dim(idx)))
+
+
+def total(f: sp.Expr, idx: sp.Symbol) -> sp.Expr:
+    r"""The sum of ``f`` over the range of ``idx``: :math:`\sum_{k=1}^{n} f` (to ``D`` for ``d``).
+
+    The index is always named: the pages sum over ``j``, ``k`` and ``m``, often in one line.
+
+    >>> from gradproof.derive import latex
+    >>> latex(total(p[k] * q(k), k))
+    '\\sum_{k=1}^{n} p_{k} q_{k}'
+    >>> total(W[k, d] * x[d], d).limits
+    ((d, 1, D),)
+    """
+    require_index(idx, "idx")
+    return sp.Sum(f, (idx, 1, _index_dim(idx)))
+
+
+#: The softmax denominator :math:`\sum_{k=1}^{n} e^{z_k}`.
+sum_exp = sp.Sum(sp.exp(z[k]), (k, 1, n))
+
+#: The assumption :math:`\sum_{k=1}^{n} p_k = 1` (targets that are a distribution), for
+#: ``Derivation(..., assume=SUM_P_IS_1)``.
+SUM_P_IS_1 = sp.Eq(sp.Sum(p[k], (k, 1, n)), 1)
+
+
+def delta(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    r"""The Kronecker delta :math:`\delta_{a b}` with its indices kept in the written order.
+
+    sympy sorts the indices of ``KroneckerDelta(j, i)`` into :math:`\delta_{i j}`; a thread's
+    :math:`\delta_{j i}` stays as written here (the value is the same).
+
+    >>> from gradproof.derive import latex
+    >>> latex(delta(j, i)), latex(sp.KroneckerDelta(j, i))
+    ('\\delta_{j i}', '\\delta_{i j}')
+    """
+    return sp.KroneckerDelta(a, b, evaluate=False)
+
+
+def point(logits: ArrayLike, targets: ArrayLike | None = None) -> dict[sp.IndexedBase, ArrayLike]:
+    """Values of the logits ``z`` (and the targets ``p``) for :func:`~gradproof.derive.evaluate`.
+
+    >>> from gradproof.derive import evaluate
+    >>> from gradproof.examples import p_run, z_run
+    >>> sorted(map(str, point(z_run, p_run)))
+    ['p', 'z']
+    >>> print(evaluate(q(i) - p[i], 3, point(z_run, p_run)).round(4))
+    [-0.11   -0.0553  0.1652]
+    """
+    values = {z: logits}
+    if targets is not None:
+        values[p] = targets
+    return values
