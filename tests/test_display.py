@@ -20,12 +20,10 @@ from gradproof.display import (
     png,
     table,
 )
+from gradproof.examples import p_run, z_run
 from gradproof.functions import cross_entropy, softmax
 
 mpl.use("Agg")
-
-Z_EX = np.array([1.0, 2.0, 3.0])
-P_EX = np.array([0.2, 0.3, 0.5])
 
 
 def _cells(md: Markdown) -> list[list[str]]:
@@ -96,10 +94,10 @@ def test_summary_says_restrictions_assumptions_and_the_false_step():
 
 def test_summary_of_numeric_checks_counts_what_ran():
     def loss(v):
-        return cross_entropy(v, P_EX)
+        return cross_entropy(v, p_run)
 
-    right = check_gradient(loss, lambda v: softmax(v) - P_EX, Z_EX)
-    wrong = check_gradient(loss, lambda v: -P_EX + P_EX * softmax(v), Z_EX, raise_on_fail=False)
+    right = check_gradient(loss, lambda v: softmax(v) - p_run, z_run)
+    wrong = check_gradient(loss, lambda v: -p_run + p_run * softmax(v), z_run, raise_on_fail=False)
     text = str(checked_summary({"right": right, "wrong": wrong}))
     assert f"{right.n_evals} evaluations: passed" in text
     assert f"rejected, {wrong.n_failing} of 3 components outside tolerance" in text
@@ -121,7 +119,8 @@ def test_ledger_asserts_what_it_records():
     ledger.rejected(wrong, at=1)  # same title twice: both kept
     assert list(ledger.items) == ["right", "q - p", "q - p (2)"]
     result = ledger.numeric(
-        "grad", check_gradient(lambda v: cross_entropy(v, P_EX), lambda v: softmax(v) - P_EX, Z_EX)
+        "grad",
+        check_gradient(lambda v: cross_entropy(v, p_run), lambda v: softmax(v) - p_run, z_run),
     )
     assert ledger.numeric_checks == [result]
     assert len(ledger.derivations) == 3
@@ -145,9 +144,9 @@ def test_png_returns_png_bytes_and_closes_the_figure():
 def test_a_pass_where_the_numeric_side_is_zero_reports_no_relative_error():
     # Along a direction that moves every logit equally the loss does not change: numeric 0.
     result = check_directional(
-        lambda v: cross_entropy(v, P_EX),
-        lambda v: softmax(v) - P_EX,
-        Z_EX,
+        lambda v: cross_entropy(v, p_run),
+        lambda v: softmax(v) - p_run,
+        z_run,
         direction=np.ones(3) / np.sqrt(3),
     )
     assert result.ok

@@ -33,7 +33,9 @@ CITATIONS = {
 }
 
 NUMERIC_CHECK = (
-    "passed = check_gradient(lambda v: cross_entropy(v, P), lambda v: cross_entropy_grad(v, P), Z)"
+    "passed = check_gradient(\n"
+    "    lambda v: cross_entropy(v, p_run), lambda v: cross_entropy_grad(v, p_run), z_run\n"
+    ")"
 )
 
 # (page, id, corrected snippet on the page, the thread's wrong version, what must stop it)
@@ -49,7 +51,7 @@ MUTATIONS = [
         "000",
         "second answer's formula in the numeric check",
         NUMERIC_CHECK,
-        NUMERIC_CHECK.replace("cross_entropy_grad(v, P)", "-P + P * softmax(v)"),
+        NUMERIC_CHECK.replace("cross_entropy_grad(v, p_run)", "-p_run + p_run * softmax(v)"),
         "GradientCheckError",
     ),
     (
@@ -70,7 +72,7 @@ MUTATIONS = [
         "001",
         "asker's formula in the numeric check",
         NUMERIC_CHECK,
-        NUMERIC_CHECK.replace("cross_entropy_grad(v, P)", "np.sum(softmax(v) * P) - P"),
+        NUMERIC_CHECK.replace("cross_entropy_grad(v, p_run)", "np.sum(softmax(v) * p_run) - p_run"),
         "GradientCheckError",
     ),
     (
@@ -104,7 +106,9 @@ MUTATIONS = [
         "002",
         "eq. (8)'s consequence in the numeric check",
         NUMERIC_CHECK,
-        NUMERIC_CHECK.replace("cross_entropy_grad(v, P)", "-softmax(v) + 2 * P * softmax(v) - P"),
+        NUMERIC_CHECK.replace(
+            "cross_entropy_grad(v, p_run)", "-softmax(v) + 2 * p_run * softmax(v) - p_run"
+        ),
         "GradientCheckError",
     ),
 ]

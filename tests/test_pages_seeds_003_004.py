@@ -26,14 +26,14 @@ WRONG_IN_PLACE = {
     # The slide's s - sum(s) as the last line of the corrected derivation.
     "004 slide, symbolic": (
         PAGE_004,
-        'Step(s(i) - total(s(j)) * q(i), "definition of s")',
-        'Step(s(i) - total(s(j)), "definition of s")',
+        'Step(s(i) - total(s(j), j) * q(i), "definition of s")',
+        'Step(s(i) - total(s(j), j), "definition of s")',
     ),
     # The slide's s - sum(s) as the vector-Jacobian product in the numeric check.
     "004 slide, numeric": (
         PAGE_004,
-        "report = check_vjp(softmax, softmax_vjp, z_ex, g_ce)",
-        "report = check_vjp(softmax, slide, z_ex, g_ce)",
+        "report = check_vjp(softmax, softmax_vjp, z_run, g_ce)",
+        "report = check_vjp(softmax, slide, z_run, g_ce)",
     ),
 }
 

@@ -35,8 +35,8 @@ MUTATIONS = [
     ),
     (
         "theory/stable-computation.md",
-        'Step(sp.log(Sum(sp.exp(z[k]), (k, 1, n))) + c, "log of a product")',
-        'Step(sp.log(Sum(sp.exp(z[k]), (k, 1, n))), "log of a product")',
+        'Step(sp.log(sum_exp) + c, "log of a product")',
+        'Step(sp.log(sum_exp), "log of a product")',
         "log-sum-exp shift invariance (the textbook exercise)",
     ),
     (
@@ -53,7 +53,7 @@ MUTATIONS = [
     ),
     (
         "theory/beyond.md",
-        'Step(total * (q(i) * KroneckerDelta(i, j) - q(i) * q(j)), "the softmax Jacobian")',
+        'Step(sum_p * (q(i) * KroneckerDelta(i, j) - q(i) * q(j)), "the softmax Jacobian")',
         'Step(q(i) * KroneckerDelta(i, j) - q(i) * q(j), "the softmax Jacobian")',
         "symbolic Hessian without the sum(p) factor",
     ),
