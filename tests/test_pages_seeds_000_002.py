@@ -22,7 +22,7 @@ CITATIONS = {
         "Mathematics Stack Exchange",
         "*Deep Learning*",
         "§6.5.9",
-        "Differentiation outside the deep learning community",
+        "Differentiation outside the Deep Learning Community",
         "Goodfellow, Bengio and Courville",
     ],
     "001": ["Mathematics Stack Exchange", "*Derivative of Softmax loss function*"],
