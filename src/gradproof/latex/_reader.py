@@ -1,0 +1,590 @@
+"""From Lark's parse tree to the engine's sympy expressions, with the ambiguity checks.
+
+The grammar leaves each term a flat list of units; :meth:`Reader.term` decides what each unit
+applies to. The rules, as the notation page states them:
+
+* A sum (``\\sum_k``) and a derivative operator (``\\frac{\\partial}{\\partial z_i}``) apply to
+  the whole rest of their term, up to the next ``+`` or ``-`` outside brackets.
+* A function (``\\log``, ``\\ln``, ``\\exp``) applies to the unit right after it; when that unit
+  is not in brackets and another factor follows without an explicit ``\\cdot``, which factors
+  it covers is ambiguous, and that is an error.
+* ``a / b`` divides by the one unit after the slash; ``a / b c`` is an error.
+* An index bound by a sum whose scope no bracket closes may not also be free next to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sympy as sp
+from lark import Token, Tree
+
+from gradproof import derive
+from gradproof.latex._nodes import Node, indices_in
+from gradproof.latex._symbols import Context, Symbols, span
+from gradproof.latex.errors import (
+    AmbiguousNotationError,
+    IndexScopeError,
+    LatexSyntaxError,
+    NotationError,
+)
+
+# The bound index of J's and L's definitions while a derivative in q is taken (not typeable).
+_FRESH = sp.Symbol("k'", integer=True, positive=True)
+
+
+class Reader(Symbols):
+    """Reads expression trees of the grammar in one :class:`Context`."""
+
+    # ---- expressions and terms ------------------------------------------------------------
+
+    def expr(self, tree: Tree) -> Node:
+        start, end = span(tree)
+        terms: list[tuple[int, Node]] = []
+        sign = 1
+        for child in tree.children:
+            if isinstance(child, Token):
+                sign = -1 if child.type == "MINUS" else 1
+                continue
+            terms.append((sign, self.term(child)))
+            sign = 1
+        for a, (_, first) in enumerate(terms):
+            for b, (_, second) in enumerate(terms):
+                if a != b:
+                    self._check_scope(first, second, "added to")
+        value = sp.Add(*[s * node.expr for s, node in terms])
+        exposed = frozenset().union(*(node.exposed for _, node in terms))
+        return Node(value, start, end, indices_in(value), exposed)
+
+    def _check_scope(self, bound: Node, other: Node, how: str) -> None:
+        clash = bound.exposed & indices_in(other.expr)
+        if clash:
+            name = sorted(map(str, clash))[0]
+            raise self._err(
+                IndexScopeError,
+                f"index {name} is bound by a sum here and free in the term it is {how}",
+                (bound.start, bound.end),
+                suggestion=(
+                    f"put the sum in brackets, \\left(\\sum_{name} ...\\right), or rename its index"
+                ),
+            )
+
+    def term(self, tree: Tree) -> Node:
+        elems: list[tuple[str | None, Tree]] = []
+        conn: str | None = None
+        for child in tree.children:
+            if isinstance(child, Token):
+                conn = "div" if child.type == "SLASH" else "mul"
+                continue
+            elems.append((conn, child))
+            conn = None
+        return self.fold(elems)
+
+    def fold(self, elems: Sequence[tuple[str | None, Tree]]) -> Node:
+        """The product of a term's units, each operator taking the rest (module docstring)."""
+        factors: list[tuple[Node, bool]] = []
+        t = 0
+        while t < len(elems):
+            conn, unit = elems[t]
+            if conn is None and t >= 2 and elems[t - 1][0] == "div":
+                raise self._err(
+                    AmbiguousNotationError,
+                    "a / b c: is c in the denominator?",
+                    (span(elems[t - 2][1])[0], span(unit)[1]),
+                    suggestion="write \\frac{a}{b c}, or (a / b) c",
+                )
+            rest = elems[t + 1 :]
+            if unit.data == "sum_op":
+                factors.append((self.sum_op(unit, rest), conn == "div"))
+                break
+            if unit.data == "func_op":
+                node, used = self.func_op(unit, rest)
+                factors.append((node, conn == "div"))
+                t += 1 + used
+                continue
+            if unit.data == "differential":
+                node, used = self.slash_derivative(unit, rest)
+                factors.append((node, conn == "div"))
+                t += 1 + used
+                continue
+            node = self.unit(unit)
+            if node.kind == "dop":
+                factors.append((self.apply_dop(node, rest, span(unit)), conn == "div"))
+                break
+            if node.kind == "softmax_name" and rest and rest[0][0] is None:
+                index = self._call_index(rest[0][1])
+                if index is not None:
+                    end = span(rest[0][1])[1]
+                    node = self.quantity("softmax", [index], node.start, end)
+                    t += 1
+            if node.kind == "row":
+                node, used = self._logit(node, rest)
+                t += used
+            elif node.kind not in ("expr", "softmax_name", "input"):
+                raise self._misplaced(node)
+            factors.append((node, conn == "div"))
+            t += 1
+        return self._product(factors)
+
+    def _product(self, factors: list[tuple[Node, bool]]) -> Node:
+        for a, (first, _) in enumerate(factors):
+            for b, (second, _) in enumerate(factors):
+                if a != b:
+                    self._check_scope(first, second, "multiplied by")
+        num = [f.expr for f, div in factors if not div]
+        den = [f.expr for f, div in factors if div]
+        value = sp.Mul(*num) / sp.Mul(*den) if den else sp.Mul(*num)
+        start, end = factors[0][0].start, factors[-1][0].end
+        exposed = frozenset().union(*(f.exposed for f, _ in factors))
+        linear = any(f.kind == "input" for f, _ in factors)
+        if linear:
+            self.ctx.linear_layer = True
+        return Node(value, start, end, indices_in(value), exposed)
+
+    def _misplaced(self, node: Node) -> Exception:
+        what = {
+            "partial": ("a partial sign must be divided by another: \\partial q_j / \\partial z_i"),
+            "row": "a weight row on its own is a vector: write w_i^\\top x",
+        }.get(node.kind, f"{node.kind} cannot stand here")
+        return self._err(LatexSyntaxError, what, (node.start, node.end))
+
+    # ---- operators ------------------------------------------------------------------------
+
+    def sum_op(self, tree: Tree, rest: Sequence[tuple[str | None, Tree]]) -> Node:
+        sum_tok = tree.children[0]
+        limits = next((c for c in tree.children if isinstance(c, Tree) and c.data == "limits"), None)
+        signs = [c for c in tree.children if isinstance(c, Token) and c.type in ("PLUS", "MINUS")]
+        inner = tree.children[-1]
+        body = self.fold([(None, inner), *rest])
+        if signs and signs[0].type == "MINUS":
+            body = body.with_expr(-body.expr)
+        start = span(sum_tok)[0]
+        idx, kind, other, lo, hi = self.limits(limits, body, (start, span(sum_tok)[1]))
+        if idx in body.exposed:
+            raise self._err(
+                IndexScopeError,
+                f"index {idx} is bound twice: by this sum and by a sum inside it",
+                (start, body.end),
+                suggestion="rename the inner sum's index, or put it in brackets",
+            )
+        if kind == "ne":
+            value = derive.sum_ne(body.expr, idx, other)
+        elif kind == "eq":
+            value = derive.sum_eq(body.expr, idx, other)
+        else:
+            value = sp.Sum(body.expr, (idx, lo, hi))
+        return Node(value, start, body.end, indices_in(value), body.exposed | {idx})
+
+    def limits(
+        self, tree: Tree | None, body: Node, where: tuple[int, int]
+    ) -> tuple[sp.Symbol, str, Any, Any, Any]:
+        """(index, "range"/"ne"/"eq", other index, lower, upper) of a sum."""
+        if tree is None:
+            free = sorted(indices_in(body.expr), key=str)
+            if len(free) != 1:
+                raise self._err(
+                    AmbiguousNotationError,
+                    "a sum without an index, over a summand with "
+                    + ("no free index" if not free else f"free indices {', '.join(map(str, free))}"),
+                    where,
+                    suggestion="name the index: \\sum_k",
+                )
+            return free[0], "range", None, sp.S.One, self._dim_of(free[0])
+        sub = sup = None
+        for part in tree.children:
+            if part.data == "sup":
+                sup = part.children[1]
+            else:
+                sub = part.children[1] if part.data == "sub" else part.children[1]
+        if sub is None:
+            raise self._err(LatexSyntaxError, "a sum needs its index below it", where)
+        body_tree = sub if sub.data.startswith("script_") else sub  # script or script_body
+        if body_tree.data == "script":
+            inner = body_tree.children[0]
+            body_tree = body_tree.children[1] if isinstance(inner, Token) and inner.type == "LBRACE" else body_tree
+        if body_tree.data == "script":
+            idx = self.index_token(body_tree.children[0])
+            lo, hi = sp.S.One, self._dim_of(idx)
+            if sup is not None:
+                raise self._err(
+                    LatexSyntaxError, "an upper limit needs a lower one: \\sum_{k=1}^{n}", where
+                )
+            return self._bound(idx, where), "range", None, lo, hi
+        if body_tree.data == "script_list":
+            if len(body_tree.children) != 1:
+                raise self._err(LatexSyntaxError, "a sum runs over one index", body_tree)
+            indices = self.index_list(body_tree.children[0])
+            if len(indices) != 1:
+                raise self._err(LatexSyntaxError, "a sum runs over one index", body_tree)
+            if sup is not None:
+                raise self._err(
+                    LatexSyntaxError, "an upper limit needs a lower one: \\sum_{k=1}^{n}", where
+                )
+            idx = self._bound(indices[0], body_tree)
+            return idx, "range", None, sp.S.One, self._dim_of(idx)
+        left, right = body_tree.children[0], body_tree.children[-1]
+        idx_list = self.index_list(left)
+        if len(idx_list) != 1:
+            raise self._err(LatexSyntaxError, "a sum runs over one index", left)
+        idx = self._bound(idx_list[0], left)
+        if body_tree.data == "script_ne":
+            return idx, "ne", self.index_value(right), None, None
+        if sup is None:
+            other = self.index_value(right)
+            if isinstance(other, sp.Symbol):
+                return idx, "eq", other, None, None
+            raise self._err(
+                LatexSyntaxError,
+                "a sum from a lower limit needs an upper one",
+                where,
+                suggestion="\\sum_{k=1}^{n}",
+            )
+        return idx, "range", None, self.index_value(right), self.upper(sup)
+
+    def _bound(self, idx: Any, where: Any) -> sp.Symbol:
+        if not isinstance(idx, sp.Symbol) or idx in (derive.n, derive.D):
+            raise self._err(LatexSyntaxError, "a sum's index must be a letter such as k", where)
+        return idx
+
+    def _dim_of(self, idx: sp.Symbol) -> sp.Symbol:
+        return derive.D if idx == derive.d else derive.n
+
+    def upper(self, script: Tree) -> Any:
+        value = self.index_value_script(script)
+        if isinstance(value, sp.Symbol) and value not in (derive.n, derive.D):
+            raise self._err(
+                NotationError,
+                f"upper limit {value} is not the number of classes ({self.nt.letter('classes')})",
+                script,
+                suggestion="use the classes letter, e.g. classes=K in the notation",
+            )
+        return value
+
+    def func_op(self, tree: Tree, rest: Sequence[tuple[str | None, Tree]]) -> tuple[Node, int]:
+        """A function and the factors it takes; returns (node, how many of `rest` it used)."""
+        tok, arg_tree = tree.children
+        name = tok.value
+        start = span(tok)[0]
+        if name.startswith("\\operatorname"):
+            return self.operatorname(tok, arg_tree), 0
+        func: Callable[[Any], Any] = sp.exp if name == "\\exp" else sp.log
+        if arg_tree.data in ("sum_op", "func_op", "differential") or (
+            arg_tree.data == "unit" and self._is_dop(arg_tree)
+        ):
+            inner = self.fold([(None, arg_tree), *rest])
+            return Node(func(inner.expr), start, inner.end, indices_in(func(inner.expr))), len(rest)
+        arg = self.unit(arg_tree)
+        if arg.kind not in ("expr", "input", "softmax_name"):
+            raise self._misplaced(arg)
+        if not arg.delimited and rest and rest[0][0] is None:
+            nxt = self.unit(rest[0][1]) if rest[0][1].data == "unit" else None
+            end = nxt.end if nxt is not None else span(rest[0][1])[1]
+            raw = self.ctx.source[arg.start : arg.end]
+            follow = self.ctx.source[span(rest[0][1])[0] : end]
+            raise self._err(
+                AmbiguousNotationError,
+                f"{name} followed by two factors: does it apply to {raw} alone?",
+                (start, end),
+                suggestion=(
+                    f"write {name}({raw} {follow}) or {follow} {name} {raw}, "
+                    f"or {name}({raw}) \\cdot {follow}"
+                ),
+            )
+        value = func(arg.expr)
+        return Node(value, start, arg.end, indices_in(value), frozenset()), 0
+
+    def _is_dop(self, unit: Tree) -> bool:
+        try:
+            return self.unit(unit).kind == "dop"
+        except ValueError:
+            return False
+
+    def operatorname(self, tok: Token, arg_tree: Tree) -> Node:
+        name = tok.value[len("\\operatorname{") : -1]
+        if name != "softmax":
+            raise self._err(
+                NotationError,
+                f"unknown function \\operatorname{{{name}}}",
+                tok,
+                suggestion="the reader knows \\operatorname{softmax}(z)_i, \\log, \\ln and \\exp",
+            )
+        item = arg_tree.children[0] if arg_tree.data == "unit" else None
+        if item is None or item.data != "item" or item.children[0].data != "paren":
+            raise self._err(
+                LatexSyntaxError, "write \\operatorname{softmax}(z)_i", (tok.start_pos, span(arg_tree)[1])
+            )
+        inner = self.expr(item.children[0].children[-2])
+        logits = self.quantity("logits", [], 0, 0)
+        if inner.expr != logits.expr:
+            raise self._err(
+                NotationError,
+                "the softmax is taken of the logits vector",
+                item.children[0],
+                suggestion=f"write \\operatorname{{softmax}}({self.nt.letter('logits')})_i",
+            )
+        subs = [p.children[0] for p in item.children[1:]]
+        if any(s.data != "sub" for s in subs) or len(subs) > 1:
+            raise self._err(LatexSyntaxError, "only an index may follow softmax(z)", item)
+        idx = self.index_list_script(subs[0].children[1]) if subs else [self._vector_index()]
+        node = self.quantity("softmax", idx, tok.start_pos, span(arg_tree)[1])
+        return node
+
+    def apply_dop(
+        self, op: Node, rest: Sequence[tuple[str | None, Tree]], where: tuple[int, int]
+    ) -> Node:
+        if not rest:
+            raise self._err(
+                LatexSyntaxError, "a derivative operator needs something to differentiate", where
+            )
+        body = self.fold(rest)
+        value = self.derivative(body, op.data, where)
+        return Node(value, op.start, body.end, indices_in(value), body.exposed)
+
+    def slash_derivative(
+        self, tree: Tree, rest: Sequence[tuple[str | None, Tree]]
+    ) -> tuple[Node, int]:
+        """``\\partial q_j / \\partial z_i``."""
+        if not rest or rest[0][0] != "div" or rest[0][1].data != "differential":
+            raise self._err(
+                LatexSyntaxError,
+                "a partial sign here must be divided by another: \\partial q_j / \\partial z_i",
+                tree,
+            )
+        top = self.differential(tree)
+        bottom = self.differential(rest[0][1])
+        if top[1] != bottom[1]:
+            raise self._err(LatexSyntaxError, "the orders of the partial signs differ", tree)
+        value = self.derivative(top[0], [(self.variable(bottom[0]), bottom[1])], span(tree))
+        end = span(rest[0][1])[1]
+        return Node(value, span(tree)[0], end, indices_in(value)), 1
+
+    def differential(self, tree: Tree) -> tuple[Node, int]:
+        """(what follows \\partial, its order) of a differential unit."""
+        order = 1
+        for c in tree.children[1:-1]:
+            order = self._order(c)
+        return self.unit_or_fold(tree.children[-1]), order
+
+    def unit_or_fold(self, unit: Tree) -> Node:
+        if unit.data in ("sum_op", "func_op", "differential"):
+            return self.fold([(None, unit)])
+        return self.unit(unit)
+
+    def _order(self, sup: Tree) -> int:
+        value = self.index_value_script(sup.children[1])
+        if not (isinstance(value, sp.Integer) and value >= 1):
+            raise self._err(LatexSyntaxError, "the order of a derivative must be 1, 2, ...", sup)
+        return int(value)
+
+    # ---- derivatives ----------------------------------------------------------------------
+
+    def variable(self, node: Node) -> Any:
+        """What a derivative is taken with respect to (an entry, or a softmax entry marker)."""
+        if node.kind == "row":
+            row, _ = node.data
+            self.ctx.linear_layer = True
+            return derive.W[row, self._input_index()]
+        if node.kind == "input":
+            return node.expr
+        expr = node.expr
+        if isinstance(expr, derive.q):
+            return ("softmax", expr.args[0])
+        if isinstance(expr, sp.Indexed):
+            return expr
+        raise self._err(
+            NotationError,
+            f"cannot differentiate with respect to {self.ctx.source[node.start : node.end]}",
+            (node.start, node.end),
+            suggestion="differentiate with respect to an entry: a logit z_i, a weight W_{ij} "
+            "or a row w_i, an input x_d, or a softmax entry q_i",
+        )
+
+    def derivative(self, body: Node, variables: list[tuple[Any, int]], where: tuple[int, int]) -> Any:
+        if body.kind == "row":
+            raise self._misplaced(body)
+        soft = [v for v, _ in variables if isinstance(v, tuple)]
+        if not soft:
+            return sp.Derivative(body.expr, *variables)
+        if len(variables) != 1 or variables[0][1] != 1:
+            raise self._err(
+                NotationError, "only first derivatives with respect to a softmax entry", where
+            )
+        index = soft[0][1]
+        if body.expr == derive.L:
+            return derive.g[index]  # ∂L/∂q_a is the upstream gradient, by definition of L
+        return _derivative_in_q(body.expr, index)
+
+    # ---- units and atoms ------------------------------------------------------------------
+
+    def unit(self, tree: Tree) -> Node:
+        if tree.data != "unit":
+            return self.fold([(None, tree)])
+        item = tree.children[0]
+        return self.item(item)
+
+    def item(self, tree: Tree) -> Node:
+        atom = tree.children[0]
+        posts = [p.children[0] for p in tree.children[1:]]
+        subs = [p for p in posts if p.data in ("sub", "bsub")]
+        sups = [p for p in posts if p.data == "sup"]
+        if len(subs) > 1 or len(sups) > 1:
+            raise self._err(LatexSyntaxError, "two subscripts or two superscripts", tree)
+        start, end = span(tree)
+        if atom.data in ("letter", "greek", "accent"):
+            key, inner_subs, vector = self.symbol_key(atom)
+            subs = inner_subs + subs
+            if len(subs) > 1:
+                raise self._err(LatexSyntaxError, "two subscripts", tree)
+            sub = subs[0] if subs else None
+            sup = sups[0] if sups else None
+            return self.symbol(key, sub, sup, (start, end), vector)
+        base = self.atom(atom)
+        if subs:
+            raise self._err(
+                LatexSyntaxError, "only a letter takes a subscript here", subs[0]
+            )
+        if sups:
+            return self.power(base, sups[0], (start, end))
+        return base
+
+    def power(self, base: Node, sup: Tree, where: tuple[int, int]) -> Node:
+        exponent = self.script_expr(sup.children[1])
+        if base.kind != "expr":
+            raise self._misplaced(base)
+        value = sp.Pow(base.expr, exponent.expr)
+        return Node(value, where[0], where[1], indices_in(value), delimited=base.delimited)
+
+    def atom(self, tree: Tree) -> Node:
+        start, end = span(tree)
+        kind = tree.data
+        if kind == "number":
+            return Node(sp.Rational(tree.children[0].value), start, end, delimited=True)
+        if kind in ("group", "paren"):
+            inner = next(c for c in tree.children if isinstance(c, Tree))
+            return self.expr(inner).closed(start, end)
+        if kind == "frac":
+            return self.frac(tree.children[1], tree.children[2], (start, end))
+        if kind == "bare_partial":
+            order = self._order(tree.children[2]) if len(tree.children) > 3 else 1
+            return Node(None, start, end, kind="partial", data=order)
+        if kind == "exp_power":
+            if not self.nt.exp_power:
+                raise self._err(
+                    NotationError,
+                    "\\exp^{u} is not standard: \\exp takes an argument",
+                    tree,
+                    suggestion="write e^{u} or \\exp(u); to read a thread's \\exp^{u} as e^{u}, "
+                    "set the notation option exp_power",
+                )
+            exponent = self.script_expr(tree.children[1].children[1])
+            return Node(sp.exp(exponent.expr), start, end, indices_in(sp.exp(exponent.expr)))
+        if kind == "indicator":
+            body = tree.children[2]
+            if body.data not in ("script_eq", "script_ne"):
+                raise self._err(
+                    LatexSyntaxError, "\\mathbb{1}[...] takes i = j or i \\ne j", tree
+                )
+            a = self.index_value(body.children[0])
+            b = self.index_value(body.children[2])
+            delta = sp.KroneckerDelta(a, b)
+            value = delta if body.data == "script_eq" else 1 - delta
+            return Node(value, start, end, indices_in(value), delimited=True)
+        raise self._err(LatexSyntaxError, f"unexpected {kind}", tree)  # pragma: no cover
+
+    def frac(self, top: Tree, bottom: Tree, where: tuple[int, int]) -> Node:
+        start, end = where
+        if top.data == "bare_partial":
+            order = self._order(top.children[2]) if len(top.children) > 3 else 1
+            return Node(None, start, end, kind="dop", data=self.denominator(bottom, order))
+        d_form = self._d_form(top, bottom)
+        if d_form is not None:
+            return Node(None, start, end, kind="dop", data=d_form) if d_form[1] is None else (
+                self._node_of(self.derivative(d_form[1], d_form[0], where), where)
+            )
+        top_units = self._single_term_units(top)
+        if top_units and len(top_units) == 1 and top_units[0].data == "differential":
+            body, order = self.differential(top_units[0])
+            value = self.derivative(body, self.denominator(bottom, order), where)
+            return self._node_of(value, where)
+        num, den = self.atom(top), self.atom(bottom)
+        for part in (num, den):
+            if part.kind != "expr":
+                raise self._misplaced(part)
+        value = num.expr / den.expr
+        return Node(value, start, end, indices_in(value), delimited=True)
+
+    def _node_of(self, value: Any, where: tuple[int, int]) -> Node:
+        return Node(value, where[0], where[1], indices_in(value), delimited=True)
+
+    def _single_term_units(self, atom: Tree) -> list[Tree] | None:
+        """The units of a braced group holding one unsigned term, else None."""
+        if atom.data != "group":
+            return None
+        expr = atom.children[1]
+        if len(expr.children) != 1:
+            return None
+        term = expr.children[0]
+        return [c for c in term.children if isinstance(c, Tree)] if not any(
+            isinstance(c, Token) for c in term.children
+        ) else None
+
+    def _d_form(self, top: Tree, bottom: Tree) -> tuple[list[tuple[Any, int]], Node | None] | None:
+        """``\\frac{d}{dz_i}`` or ``\\frac{dJ}{dz_i}``: (variables, body or None), else None."""
+        top_units = self._single_term_units(top)
+        bottom_units = self._single_term_units(bottom)
+        if not top_units or not bottom_units or len(bottom_units) != 2:
+            return None
+        if not all(self._is_letter_d(u) for u in (top_units[0], bottom_units[0])):
+            return None
+        var = self.variable(self.unit(bottom_units[1]))
+        if len(top_units) == 1:
+            return [(var, 1)], None
+        return [(var, 1)], self.fold([(None, u) for u in top_units[1:]])
+
+    @staticmethod
+    def _is_letter_d(unit: Tree) -> bool:
+        if unit.data != "unit" or unit.children[0].data != "item":
+            return False
+        item = unit.children[0]
+        atom = item.children[0]
+        return len(item.children) == 1 and atom.data == "letter" and atom.children[0].value == "d"
+
+    def denominator(self, bottom: Tree, order: int) -> list[tuple[Any, int]]:
+        units = self._single_term_units(bottom)
+        if not units or not all(u.data == "differential" for u in units):
+            raise self._err(
+                LatexSyntaxError,
+                "the denominator of a derivative must be \\partial v (or \\partial u \\partial v)",
+                bottom,
+            )
+        variables = []
+        for u in units:
+            node, count = self.differential(u)
+            variables.append((self.variable(node), count))
+        if sum(c for _, c in variables) != order:
+            raise self._err(
+                LatexSyntaxError, "the orders of numerator and denominator differ", bottom
+            )
+        return variables
+
+
+def _derivative_in_q(expr: Any, index: Any) -> Any:
+    """∂expr/∂q_index with the softmax entries as free variables, then evaluated at q(z)."""
+    free_q = expr.replace(lambda a: a == derive.J, lambda a: _rebound(derive.cross_entropy_expr()))
+    free_q = free_q.replace(lambda a: a == derive.L, lambda a: _rebound(derive.L.definition()))
+    free_q = free_q.replace(derive.q, lambda a: derive.qv[a])
+    diff = sp.diff(free_q, derive.qv[index])
+    return diff.replace(
+        lambda a: isinstance(a, sp.Indexed) and a.base == derive.qv, lambda a: derive.q(a.indices[0])
+    )
+
+
+def _rebound(expr: Any) -> Any:
+    """A definition's sums over a fresh index, so the variable's index cannot be captured."""
+    return expr.replace(
+        lambda a: isinstance(a, sp.Sum),
+        lambda a: sp.Sum(
+            a.function.xreplace({a.limits[0][0]: _FRESH}), (_FRESH, *a.limits[0][1:])
+        ),
+    )

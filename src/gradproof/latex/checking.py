@@ -1,0 +1,191 @@
+r"""Read and verify a derivation in one call; the verdicts as JSON-ready data.
+
+:func:`check_source` is what ``gradproof check --json`` prints and what the browser checker
+shows: per step the LaTeX as written, the verdict (``"true"``, ``"false"``), the scope of a ✓
+as the engine's report states it, and for a ✗ the counterexample (setting, point, both values);
+or, when the text cannot be read, the error with its line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from gradproof.latex.document import ParsedDerivation, read_align
+from gradproof.latex.errors import LatexError
+from gradproof.latex.notation import Notation
+
+__all__ = ["check_parsed", "check_source", "step_scope"]
+
+
+def step_scope(report: Any, number: int) -> str:
+    """What a ✓ on step `number` (1-based) means, from the engine's report.
+
+    "for every n (by expansion)" when the step was proved before any dimension was fixed; else
+    the dimensions and free indices that were checked, how (exactly, or numerically with the
+    digits and points), and the assumptions and restrictions in force.
+    """
+    step = report.steps[number - 1]
+    if step.status == "false":
+        return "false"
+    if step.status == "proved for all n":
+        scope = "for every n, proved by expansion"
+    else:
+        how = "exactly" if step.status == "exact" else (
+            f"numerically ({_dps()} digits at {report.n_points} seeded points)"
+        )
+        dims = f"n = {', '.join(map(str, report.ns))}"
+        if report.Ds:
+            dims += f", D = {', '.join(map(str, report.Ds))}"
+        scope = f"checked {how} for {dims}"
+        if report.free:
+            scope += f" at every {', '.join(report.free)}"
+    extras = []
+    if report.where:
+        extras.append("with " + ", ".join(_rel(w) for w in report.where))
+    if report.linear_layer:
+        extras.append("logits z = W x")
+    if report.assume:
+        extras.append("assuming " + ", ".join(_rel(a) for a in report.assume))
+    return "; ".join([scope, *extras])
+
+
+def _dps() -> int:
+    from gradproof.derive import DPS  # noqa: PLC0415
+
+    return DPS
+
+
+def _rel(rel: Any) -> str:
+    from gradproof.derive import latex  # noqa: PLC0415
+
+    op = {"==": "=", "!=": r"\ne"}.get(rel.rel_op, rel.rel_op)
+    return f"{latex(rel.lhs)} {op} {latex(rel.rhs)}"
+
+
+def _counterexample(report: Any) -> dict[str, Any] | None:
+    cx = report.counterexample
+    if cx is None:
+        return None
+    return {
+        "setting": {str(k): int(v) for k, v in cx["setting"].items()},
+        "point": {str(k): _floats(v) for k, v in cx["point"].items()},
+        "previous_line": float(report.lhs_value),
+        "this_line": float(report.rhs_value),
+    }
+
+
+def _floats(values: Any) -> Any:
+    if isinstance(values, list | tuple):
+        return [_floats(v) for v in values]
+    return float(values)
+
+
+def describe_counterexample(cx: dict[str, Any]) -> str:
+    """``at n = 2, i = 1, z = (0.1, -2.3): previous line = 0.25, this line = 0.5``."""
+    setting = ", ".join(f"{k} = {v}" for k, v in cx["setting"].items())
+    point = ", ".join(f"{k} = {_tuple(v)}" for k, v in cx["point"].items())
+    return (
+        f"at {setting}{', ' if point else ''}{point}: previous line = {cx['previous_line']:.6g}, "
+        f"this line = {cx['this_line']:.6g}"
+    )
+
+
+def _tuple(v: Any) -> str:
+    if isinstance(v, list):
+        return "(" + ", ".join(_tuple(x) for x in v) + ")"
+    return f"{v:.6g}"
+
+
+def check_parsed(parsed: ParsedDerivation, **options: Any) -> dict[str, Any]:
+    """Verify a read derivation; the result of :func:`check_source` (without a parse error)."""
+    derivation = parsed.derivation(**options)
+    report = derivation.verify()
+    lines = []
+    for line in parsed.steps:
+        res = report.steps[line.number - 1]
+        entry: dict[str, Any] = {
+            "step": line.number,
+            "line": line.line,
+            "column": line.column,
+            "latex": line.latex,
+            "reason": line.reason,
+            "verdict": "true" if res.ok else "false",
+            "status": res.status,
+            "scope": step_scope(report, line.number) if res.ok else "",
+            "counterexample": None,
+        }
+        if not res.ok:
+            entry["counterexample"] = _step_counterexample(derivation, report, line.number)
+        lines.append(entry)
+    return {
+        "ok": report.ok,
+        "verdict": "true" if report.ok else "false",
+        "lhs": parsed.lines[0].latex,
+        "lines": lines,
+        "first_false": report.first_false,
+        "summary": report.summary,
+        "notation": parsed.notation.describe(),
+        "linear_layer": parsed.linear_layer,
+        "error": None,
+    }
+
+
+def _step_counterexample(derivation: Any, report: Any, number: int) -> dict[str, Any] | None:
+    """The report's counterexample for the first false step; a one-step check for later ones."""
+    if number == report.first_false:
+        return _counterexample(report)
+    single = derivation.replace(
+        lhs=derivation.exprs[number - 1], steps=[derivation.steps[number - 1]]
+    )
+    return _counterexample(single.verify())
+
+
+def check_source(
+    text: str,
+    *,
+    assume: Iterable[str] = (),
+    where: Iterable[str] = (),
+    define: Iterable[str] = (),
+    notation: Notation | str | None = None,
+    **roles: Any,
+) -> dict[str, Any]:
+    r"""Read `text` (an align body) and verify every step; JSON-ready verdicts.
+
+    Parameters
+    ----------
+    text : str
+        The derivation, e.g. ``\frac{\partial J}{\partial z_i} &= q_i - p_i``.
+    assume, where, define : iterable of str
+        As for :func:`gradproof.latex.read_align`.
+    notation : Notation or str, optional
+        The notation; or give its roles and options as keywords (``logits="x"``).
+
+    Returns
+    -------
+    dict
+        ``ok`` (bool), ``verdict`` (``"true"``, ``"false"`` or ``"error"``), ``lines`` (per
+        step: ``step``, ``line``, ``column``, ``latex``, ``reason``, ``verdict``, ``status``,
+        ``scope``, ``counterexample``), ``first_false``, ``summary``, and ``error`` (None, or
+        the parse error's ``type``, ``message``, ``line``, ``column``, ``width``,
+        ``suggestion``, ``text``).
+
+    Examples
+    --------
+    >>> out = check_source(r"\frac{\partial J}{\partial z_i} &= -p_i + p_i q_i")
+    >>> out["verdict"], out["lines"][0]["counterexample"]["setting"]
+    ('false', {'n': 2, 'i': 1})
+    >>> check_source(r"q_i &= \frac{e^{z_i}}{\sum_k e^{z_k}}")["lines"][0]["scope"]
+    'for every n, proved by expansion'
+    >>> check_source(r"q_i &= \foo")["error"]["message"]
+    'unknown macro \\foo'
+    """
+    try:
+        if isinstance(notation, str):
+            nt = Notation.parse(notation)
+        else:
+            nt = notation if notation is not None else Notation.make(**roles)
+        parsed = read_align(text, nt, assume=assume, where=where, define=define)
+    except LatexError as exc:
+        return {"ok": False, "verdict": "error", "lines": [], "error": exc.to_dict()}
+    return check_parsed(parsed)

@@ -1,0 +1,234 @@
+r"""An align body read as a chain of claimed equalities, ready for the engine.
+
+``lhs &= rhs_1 && \text{why} \\ &= rhs_2 \\ ...``: each ``=`` is one step, compared with the line
+before it. A row may hold several ``=`` (``a = b = c``); ``&`` and ``\\`` are layout. The reason of
+a step is the ``\text{...}`` after it (``&& \text{...}`` or ``\quad \text{...}``); a ``\tag`` or
+``\label`` after it is kept for display.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+from lark import Token, Tree
+
+from gradproof.latex._parser import parse_tree
+from gradproof.latex._reader import Reader
+from gradproof.latex._symbols import Context, span
+from gradproof.latex.errors import LatexSyntaxError, NotationError
+from gradproof.latex.notation import Notation
+
+__all__ = ["Line", "ParsedDerivation", "read_align"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One side of the chain: the left-hand side (``number`` 0) or step ``number``."""
+
+    number: int
+    expr: Any
+    latex: str
+    line: int
+    column: int
+    relation: str = "="
+    reason: str = ""
+    tags: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedDerivation:
+    """What :func:`read_align` read: the lines, and the options the engine needs."""
+
+    source: str
+    lines: tuple[Line, ...]
+    notation: Notation
+    linear_layer: bool = False
+    assume: tuple[Any, ...] = ()
+    where: tuple[Any, ...] = ()
+    definitions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def lhs(self) -> Any:
+        return self.lines[0].expr
+
+    @property
+    def steps(self) -> tuple[Line, ...]:
+        return self.lines[1:]
+
+    def derivation(self, **options: Any) -> Any:
+        """The :class:`gradproof.derive.Derivation` of these lines (options passed on)."""
+        from gradproof.derive import Derivation, Step  # noqa: PLC0415
+
+        steps = [Step(line.expr, line.reason) for line in self.steps]
+        return Derivation(
+            self.lhs,
+            steps,
+            assume=self.assume,
+            where=self.where,
+            linear_layer=self.linear_layer,
+            **options,
+        )
+
+
+def _text_of(tok: Token) -> str:
+    value = tok.value
+    inner = value[value.index("{") + 1 : -1]
+    return inner.strip()
+
+
+def read_align(
+    text: str,
+    notation: Notation | None = None,
+    *,
+    assume: Iterable[str] = (),
+    where: Iterable[str] = (),
+    define: Iterable[str] = (),
+) -> ParsedDerivation:
+    r"""Read an align body (or one equation ``a = b``) into a :class:`ParsedDerivation`.
+
+    Parameters
+    ----------
+    text : str
+        ``lhs &= rhs \\ &= rhs ...`` in LaTeX.
+    notation : Notation, optional
+        Which letter is which quantity (the site's letters by default).
+    assume : iterable of str
+        Equations the steps may use, e.g. ``\sum_k p_k = 1``.
+    where : iterable of str
+        Restrictions of the free indices: ``i \ne j`` or ``i = j``.
+    define : iterable of str
+        Letters defined by the author, e.g. ``s_j = \frac{\partial L}{\partial y_j} y_j``.
+
+    Examples
+    --------
+    >>> d = read_align(r"\frac{\partial J}{\partial z_i} &= q_i \sum_k p_k - p_i "
+    ...                r"&& \text{chain rule}")
+    >>> print(d.lhs, "=", d.steps[0].expr, "|", d.steps[0].reason)
+    Derivative(J, z[i]) = q[i]*Sum(p[k], (k, 1, n)) - p[i] | chain rule
+    """
+    notation = notation or Notation()
+    ctx = Context(notation, text)
+    definitions = list(define)
+    for entry in definitions:
+        _define(entry, ctx)
+    ctx.source = text
+    lines = _chain(text, ctx)
+    ctx_assume = Context(notation, "", ctx.definitions)
+    eqs = []
+    for entry in assume:
+        ctx_assume.source = entry
+        chain = _chain(entry, ctx_assume)
+        if len(chain) != 2:
+            raise LatexSyntaxError(
+                "an assumption is one equation, a = b", entry, 0, len(entry)
+            )
+        eqs.append(sp.Eq(chain[0].expr, chain[1].expr))
+    wheres = [_where(entry, notation) for entry in where]
+    return ParsedDerivation(
+        source=text,
+        lines=tuple(lines),
+        notation=notation,
+        linear_layer=ctx.linear_layer or ctx_assume.linear_layer,
+        assume=tuple(eqs),
+        where=tuple(wheres),
+        definitions=tuple(definitions),
+    )
+
+
+def _chain(text: str, ctx: Context) -> list[Line]:
+    tree = parse_tree(text, ctx.notation)
+    reader = Reader(ctx)
+    exprs: list[tuple[Tree, str]] = []
+    notes: dict[int, dict[str, list[str]]] = {}
+    relation = "="
+    for child in tree.children:
+        if isinstance(child, Tree):
+            exprs.append((child, relation))
+            continue
+        index = max(len(exprs) - 1, 1)
+        bucket = notes.setdefault(index, {"reason": [], "tags": [], "labels": []})
+        if child.type == "REL":
+            relation = child.value
+        elif child.type == "TEXT":
+            bucket["reason"].append(_text_of(child))
+        elif child.type == "TAG":
+            bucket["tags"].append(child.value)
+        elif child.type == "LABEL":
+            bucket["labels"].append(_text_of(child))
+    if len(exprs) < 2:
+        raise LatexSyntaxError(
+            "a derivation needs at least one =", text, 0, len(text.rstrip()),
+            suggestion="write lhs &= rhs",
+        )
+    lines = []
+    for number, (tree_, rel) in enumerate(exprs):
+        start, end = span(tree_)
+        node = reader.expr(tree_)
+        row = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        note = notes.get(number, {"reason": [], "tags": [], "labels": []})
+        lines.append(
+            Line(
+                number=number,
+                expr=node.expr,
+                latex=text[start:end].strip(),
+                line=row,
+                column=column,
+                relation=rel,
+                reason=" ".join(note["reason"]),
+                tags=tuple(note["tags"]),
+                labels=tuple(note["labels"]),
+            )
+        )
+    return lines
+
+
+def _define(entry: str, ctx: Context) -> None:
+    ctx.source = entry
+    tree = parse_tree(entry, ctx.notation)
+    exprs = [c for c in tree.children if isinstance(c, Tree)]
+    if len(exprs) != 2:
+        raise LatexSyntaxError("a definition is one equation, s_j = ...", entry, 0, len(entry))
+    reader = Reader(ctx)
+    left = exprs[0]
+    try:
+        item = left.children[0].children[0].children[0]
+        assert len(left.children) == 1 and len(left.children[0].children) == 1
+        assert item.data == "item" and len(item.children) == 2
+        key, inner, _ = reader.symbol_key(item.children[0])
+        params = reader.sub_indices(item.children[1].children[0])
+        assert not inner and all(isinstance(p, sp.Symbol) for p in params)
+    except (AssertionError, AttributeError, IndexError) as exc:
+        start, end = span(left)
+        raise NotationError(
+            "the left side of a definition is a letter with its indices, such as s_j",
+            entry, start, end,
+        ) from exc
+    ctx.definitions[key] = (tuple(params), reader.expr(exprs[1]).expr)
+
+
+_WHERE = re.compile(r"^\s*([a-zA-Z])\s*(=|\\neq?(?![a-zA-Z])|≠)\s*([a-zA-Z0-9])\s*$")
+
+
+def _where(entry: str, notation: Notation) -> Any:
+    match = _WHERE.match(entry)
+    if not match:
+        raise LatexSyntaxError(
+            "a restriction is i = j or i \\ne j", entry, 0, len(entry),
+            suggestion="for example  i \\ne j",
+        )
+    reader = Reader(Context(notation, entry))
+    a = reader.index_symbol(match.group(1), (match.start(1), match.end(1)))
+    raw = match.group(3)
+    b = sp.Integer(int(raw)) if raw.isdigit() else reader.index_symbol(raw, (match.start(3), match.end(3)))
+    return sp.Eq(a, b) if match.group(2) == "=" else sp.Ne(a, b)
+
+
+def split_rows(lines: Sequence[Line]) -> list[Line]:
+    """The lines in order (a helper for renderers)."""
+    return list(lines)
