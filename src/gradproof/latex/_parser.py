@@ -87,11 +87,22 @@ def parse_tree(text: str, notation: Notation) -> Tree:
     check_braces(text)
     token = CURRENT.set((notation, text))
     try:
-        return parser().parse(text)
+        return parser().parse(_without_final_stop(text))
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text) from None
     finally:
         CURRENT.reset(token)
+
+
+def _without_final_stop(text: str) -> str:
+    """A sentence's full stop or comma after the last formula is punctuation, not math.
+
+    It is blanked out (not removed), so every position still points into the text as given.
+    """
+    body = text.rstrip()
+    if body and body[-1] in ".,":
+        return body[:-1] + " " + text[len(body) :]
+    return text
 
 
 def _syntax_error(exc: UnexpectedInput, text: str) -> LatexSyntaxError:

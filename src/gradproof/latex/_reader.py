@@ -499,12 +499,16 @@ class Reader(Symbols):
             return Node(None, start, end, kind="dop", data=self.denominator(bottom, order))
         d_form = self._d_form(top, bottom)
         if d_form is not None:
-            return Node(None, start, end, kind="dop", data=d_form) if d_form[1] is None else (
-                self._node_of(self.derivative(d_form[1], d_form[0], where), where)
-            )
+            variables, body = d_form
+            if body is None:
+                return Node(None, start, end, kind="dop", data=variables)
+            return self._node_of(self.derivative(body, variables, where), where)
         top_units = self._single_term_units(top)
-        if top_units and len(top_units) == 1 and top_units[0].data == "differential":
-            body, order = self.differential(top_units[0])
+        if top_units and top_units[0].data == "differential":
+            # \partial applies to the whole numerator: \frac{\partial p(a)}{\partial w}
+            first = top_units[0]
+            order = self._order(first.children[1]) if len(first.children) > 2 else 1
+            body = self.fold([(None, first.children[-1]), *((None, u) for u in top_units[1:])])
             value = self.derivative(body, self.denominator(bottom, order), where)
             return self._node_of(value, where)
         num, den = self.atom(top), self.atom(bottom)

@@ -231,6 +231,8 @@ class Symbols:
 
     def _defined(self, key: Key, indices: list[Any], where: tuple[int, int]) -> Node:
         params, body = self.ctx.definitions[key]
+        if not indices and len(params) == 1:  # \vec s: the component at the vector index
+            indices = [self._vector_index()]
         self._arity(key, indices, len(params), where, allow_none=False)
         bound = {lim[0] for s in body.atoms(sp.Sum) for lim in s.limits}
         if bound & set(indices):
