@@ -149,6 +149,13 @@ class Symbols:
             (a,) = self._arity(key, indices, 1, where, allow_none=False)
             value = derive.qv[a]
             return Node(value, start, end, indices_in(value))
+        if role is None and key in self.nt.constants:
+            self._arity(key, indices, 0, where, allow_none=True)
+            return Node(sp.Symbol(str(key).lstrip("\\"), real=True), start, end)
+        if role is None and key in self.nt.vectors:
+            (a,) = self._arity(key, indices, 1, where, allow_none=True) or [self._vector_index()]
+            value = sp.IndexedBase(str(key).lstrip("\\"))[a]
+            return Node(value, start, end, indices_in(value))
         if role is None:
             if key == "e" and not indices:
                 return Node(sp.E, start, end)

@@ -38,6 +38,9 @@ would be guesses elsewhere are switched on by name only:
     ``\exp^{x_i}`` read as :math:`e^{x_i}` (thread 002).
 ``weight_row=i``
     A weight letter without an index (``\partial / \partial w``) is the row ``w_i`` (thread 003).
+
+Other quantities are declared: ``constants=T \epsilon`` (real numbers, such as a temperature)
+and ``vectors=v`` (vectors over the classes, read like the targets).
 """
 
 from __future__ import annotations
@@ -131,6 +134,8 @@ class Notation:
     sum: tuple[str, ...] = ()
     exp_power: bool = False
     weight_row: str | None = None
+    constants: tuple[str, ...] = ()
+    vectors: tuple[str, ...] = ()
 
     # ---- construction ---------------------------------------------------------------------
 
@@ -163,15 +168,19 @@ class Notation:
                     msg = f"{name} must be one Latin letter such as 'i'; got {value!r}"
                     raise ValueError(msg)
                 options[name] = value
-        for name in ("partial", "sum"):
+        for name in ("partial", "sum", "constants", "vectors"):
             if name in given:
                 value = given[name]
                 items = value.replace(",", " ").split() if isinstance(value, str) else value
-                macros = tuple(str(letter_key(v, name)) for v in items)
-                if not all(m.startswith("\\") for m in macros):
+                keys = tuple(str(letter_key(v, name)) for v in items)
+                if name in ("partial", "sum") and not all(m.startswith("\\") for m in keys):
                     msg = f"{name} must name macros such as \\theta; got {value!r}"
                     raise ValueError(msg)
-                options[name] = macros
+                taken = [k for k in keys if k in seen or k in ROLES.values() and k in roles.values()]
+                if name in ("constants", "vectors") and taken:
+                    msg = f"{name} names {taken[0]}, which is already a role's letter"
+                    raise ValueError(msg)
+                options[name] = keys
         if "exp_power" in given:
             options["exp_power"] = _flag(given["exp_power"], "exp_power")
         return cls(roles=roles, **options)
@@ -230,6 +239,10 @@ class Notation:
             parts.append("\\exp^{u} read as e^{u}")
         if self.weight_row:
             parts.append(f"a weight letter without index is the row {self.weight_row}")
+        if self.constants:
+            parts.append(f"constants {' '.join(self.constants)}")
+        if self.vectors:
+            parts.append(f"vectors {' '.join(self.vectors)}")
         return ", ".join(parts)
 
 
