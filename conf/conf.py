@@ -52,6 +52,8 @@ extensions = [
     "sphinx_togglebutton",
     "kernel_forkserver",
     "thread_quotes",
+    # The {derivation} directive: derivations in LaTeX, checked while the page is read.
+    "gradproof.sphinxext",
 ]
 
 exclude_patterns = [

@@ -565,6 +565,9 @@ class Reader(Symbols):
         variables = []
         for u in units:
             node, count = self.differential(u)
+            power = node.expr
+            if isinstance(power, sp.Pow) and power.exp.is_Integer and power.exp > 1:
+                node, count = node.with_expr(power.base), count * int(power.exp)  # ∂z_i^2
             variables.append((self.variable(node), count))
         if sum(c for _, c in variables) != order:
             raise self._err(

@@ -18,13 +18,15 @@ from gradproof.latex.notation import Notation
 __all__ = ["check_parsed", "check_source", "step_scope"]
 
 
-def step_scope(report: Any, number: int) -> str:
+def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
     """What a ✓ on step `number` (1-based) means, from the engine's report.
 
     "for every n (by expansion)" when the step was proved before any dimension was fixed; else
     the dimensions and free indices that were checked, how (exactly, or numerically with the
-    digits and points), and the assumptions and restrictions in force.
+    digits and points), and the assumptions and restrictions in force (as ``$...$`` math with
+    ``markdown=True``).
     """
+    show = (lambda r: f"${_rel(r)}$") if markdown else _rel
     step = report.steps[number - 1]
     if step.status == "false":
         return "false"
@@ -42,11 +44,11 @@ def step_scope(report: Any, number: int) -> str:
             scope += f" at every {', '.join(report.free)}"
     extras = []
     if report.where:
-        extras.append("with " + ", ".join(_rel(w) for w in report.where))
+        extras.append("with " + ", ".join(show(w) for w in report.where))
     if report.linear_layer:
         extras.append("logits z = W x")
     if report.assume:
-        extras.append("assuming " + ", ".join(_rel(a) for a in report.assume))
+        extras.append("assuming " + ", ".join(show(a) for a in report.assume))
     return "; ".join([scope, *extras])
 
 
@@ -97,8 +99,13 @@ def _tuple(v: Any) -> str:
     return f"{v:.6g}"
 
 
-def check_parsed(parsed: ParsedDerivation, **options: Any) -> dict[str, Any]:
-    """Verify a read derivation; the result of :func:`check_source` (without a parse error)."""
+def check_parsed(
+    parsed: ParsedDerivation, *, markdown: bool = False, **options: Any
+) -> dict[str, Any]:
+    """Verify a read derivation; the result of :func:`check_source` (without a parse error).
+
+    With ``markdown=True`` the scopes and the summary write relations as ``$...$`` math.
+    """
     derivation = parsed.derivation(**options)
     report = derivation.verify()
     lines = []
@@ -112,7 +119,7 @@ def check_parsed(parsed: ParsedDerivation, **options: Any) -> dict[str, Any]:
             "reason": line.reason,
             "verdict": "true" if res.ok else "false",
             "status": res.status,
-            "scope": step_scope(report, line.number) if res.ok else "",
+            "scope": step_scope(report, line.number, markdown=markdown) if res.ok else "",
             "counterexample": None,
         }
         if not res.ok:
@@ -124,7 +131,7 @@ def check_parsed(parsed: ParsedDerivation, **options: Any) -> dict[str, Any]:
         "lhs": parsed.lines[0].latex,
         "lines": lines,
         "first_false": report.first_false,
-        "summary": report.summary,
+        "summary": report.describe(markdown=markdown),
         "notation": parsed.notation.describe(),
         "linear_layer": parsed.linear_layer,
         "error": None,

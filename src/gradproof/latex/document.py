@@ -27,7 +27,10 @@ __all__ = ["Line", "ParsedDerivation", "read_align"]
 
 @dataclass(frozen=True)
 class Line:
-    """One side of the chain: the left-hand side (``number`` 0) or step ``number``."""
+    """One side of the chain: the left-hand side (``number`` 0) or step ``number``.
+
+    ``latex`` is the text as written; ``line`` and ``column`` (1-based) are where it starts.
+    """
 
     number: int
     expr: Any
@@ -111,7 +114,7 @@ def read_align(
     >>> print(d.lhs, "=", d.steps[0].expr, "|", d.steps[0].reason)
     Derivative(J, z[i]) = q[i]*Sum(p[k], (k, 1, n)) - p[i] | chain rule
     """
-    notation = notation or Notation()
+    notation = notation or Notation.make()
     ctx = Context(notation, text)
     definitions = list(define)
     for entry in definitions:

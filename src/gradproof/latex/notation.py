@@ -127,7 +127,7 @@ class Notation:
     ValueError: notation gives the letter z to both logits and softmax
     """
 
-    roles: dict[str, Key] = field(default_factory=dict)
+    roles: dict[str, Key] = field(default_factory=lambda: dict(ROLES))
     vector_index: str = "i"
     input_index: str = "d"
     partial: tuple[str, ...] = ()
