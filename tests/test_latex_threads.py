@@ -1,0 +1,273 @@
+r"""Each thread's own lines, in its own letters, read and checked as the pages judge them.
+
+The formulas are the threads' (only the scraper's damage repaired: in 001 ``rac``, ``egin``,
+``lpha`` and ``\n`` lost their backslashes); each test gives the notation that says which of the
+thread's letters is which quantity, and the options the thread's odd notation needs. A wrong
+line is flagged at the step the page names; the corrected derivation, in the same letters,
+passes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gradproof.latex import (
+    LatexSyntaxError,
+    NotationError,
+    check_source,
+)
+
+# -------------------------------------------------------------------------------- 000
+
+SECOND_ANSWER_000 = r"""\frac{\partial J}{\partial z_i} = \frac{\partial}{\partial z_i} (-\sum_j p_j\log q_j )
+=\frac{\partial}{\partial z_i}( -p_i\log q_i) \\= \frac{\partial}{\partial z_i} (-p_i \log (e^{z_i}/\sum_k e^{z_k}))\\
+=\frac{\partial}{\partial z_i} (-p_iz_i\log e + p_i\log(\sum_k e^{z_k})) \\= \frac{\partial}{\partial z_i} (-p_iz_i) + \frac{\partial}{\partial z_i}p_i\log(\sum_k e^{z_k}) \\
+= -p_i + p_ie^{z_i}/\sum_k e^{z_k} \\= -p_i+p_iq_i."""
+
+FIRST_ANSWER_000 = r"""\color{blue}{\frac{d}{dz_i}J} &=\frac{d}{dz_i}\left(-\sum_{j=1}^np_jz_j\right)+\frac{d}{dz_i}\left(\log\left(\sum_{k=1}^ne^{z_k}\right)\right)\\
+&=-p_i+\frac{e^{z_i}}{\sum_{k=1}^ne^{z_k}}\\ &=-p_i+q_i"""
+
+CORRECTED_000 = r"""\frac{\partial J}{\partial z_i}
+&= \frac{\partial}{\partial z_i}\left(-\sum_j p_j z_j + \sum_j p_j \log \sum_k e^{z_k}\right)
+  && \text{logarithm of the softmax} \\
+&= -p_i + \sum_j p_j \frac{e^{z_i}}{\sum_k e^{z_k}} && \text{term by term} \\
+&= q_i \sum_j p_j - p_i"""
+
+
+def verdicts(out: dict) -> list[str]:
+    assert out["error"] is None, out["error"]["text"]
+    return [line["verdict"] for line in out["lines"]]
+
+
+def test_000_the_second_answer_drops_the_sum_at_its_second_step() -> None:
+    out = check_source(SECOND_ANSWER_000)
+    assert out["first_false"] == 2
+    assert verdicts(out)[0] == "true"  # writing J out is right
+    cx = out["lines"][1]["counterexample"]
+    assert cx["setting"]["n"] == 2
+    assert cx["previous_line"] != pytest.approx(cx["this_line"])
+
+
+def test_000_the_askers_j_is_one_term() -> None:
+    assert check_source(r"J = p_i\log{q_i}")["first_false"] == 1
+
+
+def test_000_the_books_reused_index_reads_as_a_bound_index() -> None:
+    assert check_source(r"q_i = \frac{e^{z_i}}{\sum_i e^{z_i}}")["ok"]
+
+
+def test_000_the_first_answer_holds_when_the_targets_sum_to_one() -> None:
+    assert check_source(FIRST_ANSWER_000, assume=[r"\sum_k p_k = 1"])["ok"]
+    assert check_source(FIRST_ANSWER_000)["first_false"] == 1
+
+
+def test_000_corrected() -> None:
+    assert check_source(CORRECTED_000)["ok"]
+
+
+# -------------------------------------------------------------------------------- 001
+
+LETTERS_001 = {"logits": "o", "targets": "y", "softmax": "p", "loss": "L", "upstream_loss": "F"}
+
+ASKER_001 = r"""\frac{\partial L}{\partial o_i} &= -\left(y_i(1-p_i) + \sum_{k\neq i} -p_k y_k\right) \\
+&= p_i y_i - y_i + \sum_{k\neq i} p_k y_k \\
+&= \left(\sum_i p_i y_i\right) - y_i"""
+
+ACCEPTED_001 = r"""\frac{\partial L}{\partial o_i} &= -\sum_k y_k \frac{\partial \log p_k}{\partial o_i} = -\sum_k y_k \frac{1}{p_k} \frac{\partial p_k}{\partial o_i} \\
+&= -y_i (1-p_i) - \sum_{k\neq i} y_k \frac{1}{p_k} (-\boldsymbol{p_k} \boldsymbol{p_i}) \\
+&= -y_i (1-p_i) + \sum_{k\neq i} y_k (\boldsymbol{p_i}) \\
+&= -y_i + y_i p_i + \sum_{k\neq i} y_k (p_i) \\
+&= p_i \left(\sum_k y_k\right) - y_i = p_i - y_i"""
+
+
+def test_001_the_askers_first_line_keeps_the_wrong_p() -> None:
+    out = check_source(ASKER_001, **LETTERS_001)
+    assert out["first_false"] == 1
+    # the merge into (sum_i p_i y_i) reuses i as a new, bracketed index: right as arithmetic
+    assert verdicts(out)[1:] == ["true", "true"]
+
+
+def test_001_the_accepted_answer_needs_the_targets_to_sum_to_one() -> None:
+    assert check_source(ACCEPTED_001, assume=[r"\sum_k y_k = 1"], **LETTERS_001)["ok"]
+    out = check_source(ACCEPTED_001, **LETTERS_001)
+    assert out["first_false"] == 7  # only the last step uses it
+    assert verdicts(out)[:6] == ["true"] * 6
+
+
+def test_001_the_scraped_alpha_is_not_a_logit() -> None:
+    # The question's first derivative, as scraped: \partial p_j / \partial \alpha_i.
+    out = check_source(
+        r"\frac{\partial p_j}{\partial \alpha_i} = p_i (1-p_i)", where=["i = j"], **LETTERS_001
+    )
+    assert out["error"]["type"] == "NotationError"
+    assert out["error"]["column"] == 30  # the \alpha
+    repaired = check_source(
+        r"\frac{\partial p_j}{\partial o_i} = p_i (1-p_i)", where=["i = j"], **LETTERS_001
+    )
+    assert repaired["ok"]
+    off = check_source(
+        r"\frac{\partial p_j}{\partial o_i} = -p_i p_j", where=[r"i \neq j"], **LETTERS_001
+    )
+    assert off["ok"]
+
+
+# -------------------------------------------------------------------------------- 002
+
+LETTERS_002 = {
+    "logits": "x",
+    "targets": "y",
+    "softmax": r"\hat y",
+    "loss": "L",
+    "upstream_loss": "F",
+    "partial": r"\theta",
+    "exp_power": True,
+}
+
+EQ1_002 = r"\hat{y_i} = \frac{\exp^{x{_i}}}{\sum_{k}\exp^{x_{i}}}"
+EQ3_002 = (
+    r"\frac{\theta{\hat{y_i}}}{\theta{x_i}} = \frac{ \sum{_k}\exp^{x_i}*\exp^{x_i} - "
+    r"\exp^{x_i}*\exp^{x_i} }{ (\sum_k{\exp^{x_i})^2} }"
+)
+EQ7_002 = r"\frac{\theta L }{\theta \hat{y_i}} = - \sum{y_i*\frac{1}{\hat{y_i}}}"
+EQ8_002 = r"""\frac{\theta L }{\theta {x_j}} = \frac{\theta L }{\theta \hat{y_i}} * \frac{\theta \hat{y_i}}{\theta x_j} = - \sum_{i\neq{j}} y_i\frac{1}{\hat{y_i}}*\frac{\theta \hat{y_i}}{\theta x_j} - \sum_{i=j} y_i\frac{1}{\hat{y_i}}*\frac{\theta \hat{y_i}}{\theta x_i}"""
+EQ8_SIGN_002 = r"""\frac{\theta L }{\theta {x_j}} = - \sum_{i\neq{j}} y_i\frac{1}{\hat{y_i}} (- \hat{y_i}*\hat{y_j}) - \sum_{i=j}y_i\frac{1}{\hat{y_i}}\hat{y_i}(1-\hat{y_i}) = - \sum_{i\neq{j}} y_i\hat{y_j} + \sum_{i=j} y_i\hat{y_i} - y_j
+= 1(\hat{y_j} - y_j)"""
+CORRECTED_002 = r"""\frac{\theta L}{\theta x_j} &= -\sum_i y_i \frac{1}{\hat{y_i}} \frac{\theta \hat{y_i}}{\theta x_j} \\
+&= - \sum_{i\neq{j}} y_i\frac{1}{\hat{y_i}} (- \hat{y_i}*\hat{y_j}) - \sum_{i=j}y_i\frac{1}{\hat{y_i}}\hat{y_i}(1-\hat{y_i}) \\
+&= \sum_{i\neq{j}} y_i\hat{y_j} + \sum_{i=j} y_i\hat{y_i} - y_j \\
+&= \hat{y_j} \sum_i y_i - y_j"""
+
+
+def test_002_eq1_sums_the_wrong_index() -> None:
+    out = check_source(EQ1_002, **LETTERS_002)
+    assert out["first_false"] == 1
+
+
+def test_002_theta_and_exp_power_are_read_only_when_asked() -> None:
+    plain = {k: v for k, v in LETTERS_002.items() if k not in ("partial", "exp_power")}
+    out = check_source(EQ1_002, **plain)
+    assert out["error"]["type"] == "NotationError"  # \exp^{...} without exp_power
+    out = check_source(EQ7_002, **plain)
+    assert out["error"]["type"] == "NotationError"  # \theta without partial=\theta
+    assert "\\theta" in out["error"]["message"]
+
+
+def test_002_eq3_has_a_bracket_across_braces() -> None:
+    # (\sum_k{\exp^{x_i})^2}: the ( opens outside the braces and ) closes inside; refused, with
+    # the position of the ), rather than guessed.
+    out = check_source(EQ3_002, **LETTERS_002)
+    assert out["error"]["type"] == "LatexSyntaxError"
+    assert out["error"]["column"] == EQ3_002.index(")^2") + 1
+
+
+def test_002_eq7_sums_what_is_one_term() -> None:
+    assert check_source(EQ7_002, **LETTERS_002)["first_false"] == 1
+
+
+def test_002_eq8_drops_the_chain_rules_sum_then_a_sign() -> None:
+    assert check_source(EQ8_002, **LETTERS_002)["first_false"] == 1
+    out = check_source(EQ8_SIGN_002, assume=[r"\sum_i y_i = 1"], **LETTERS_002)
+    assert out["first_false"] == 2
+    assert verdicts(out) == ["true", "false", "false"]
+
+
+def test_002_corrected() -> None:
+    assert check_source(CORRECTED_002, **LETTERS_002)["ok"]
+    standard = CORRECTED_002.replace(r"\theta", r"\partial")
+    assert check_source(standard, **{**LETTERS_002, "partial": ""})["ok"]
+
+
+# -------------------------------------------------------------------------------- 003
+
+ASKER_003 = (
+    r"\frac{\partial p(a)}{\partial w} = \frac{xe^{w_a^\top x}\Sigma_{d} e^{w_d^\top x} - "
+    r"e^{w_a^\top x}\Sigma_{d} xe^{w_d^\top x}}{[\Sigma_{d} e^{w_d^\top x}]^2} = 0"
+)
+# The asker's d counts classes, so the input index (hidden in x) gets another letter.
+LETTERS_003_ASKER = {
+    "softmax": "p",
+    "targets": "t",
+    "weights": "w",
+    "sum": r"\Sigma",
+    "weight_row": "i",
+    "input_index": "e",
+}
+ANSWER_003 = r"""\frac{\partial}{\partial \mathbf{w}_i}\sigma(j)&= \sum_{k = 1}^K \frac{\partial}{\partial (\mathbf{w}_k^\top \mathbf x)}\sigma(j)\quad \frac{\partial}{\partial\mathbf{w}_i}\mathbf{w}_k^\top \mathbf{x}\\[2ex]
+&=\sum_{k = 1}^K \frac{\partial}{\partial (\mathbf{w}_k^\top \mathbf x)}\;\sigma(j)\quad \delta_{ik} \mathbf{x}\\[2ex]
+&=\sum_{k = 1}^K\sigma(j)\left(\delta_{kj}-\sigma(k)\right)\quad \delta_{ik} \mathbf{x}"""
+BOXED_003 = r"\frac{\partial}{\partial \mathbf{w}_i}\sigma(j)=\sigma(j)\left(\delta_{ij}-\sigma(i)\right)\mathbf x"
+LETTERS_003 = {"softmax": r"\sigma", "weights": "w", "classes": "K"}
+
+
+def test_003_the_askers_quotient_rule_moves_every_row() -> None:
+    out = check_source(ASKER_003, **LETTERS_003_ASKER)
+    assert out["first_false"] == 1
+    assert verdicts(out) == ["false", "true"]  # "= 0" is right algebra after the slip
+    assert out["linear_layer"]
+    assert {"n", "D", "a", "i", "d"} <= set(out["lines"][0]["counterexample"]["setting"])
+
+
+def test_003_a_bare_w_needs_the_weight_row_option() -> None:
+    letters = {k: v for k, v in LETTERS_003_ASKER.items() if k != "weight_row"}
+    assert check_source(ASKER_003, **letters)["error"]["type"] == "NotationError"
+
+
+def test_003_the_answers_chain_and_its_box() -> None:
+    out = check_source(ANSWER_003, **LETTERS_003)
+    assert out["ok"], out["summary"]
+    assert out["linear_layer"]
+    assert "logits z = W x" in out["lines"][0]["scope"]
+    assert check_source(BOXED_003, **LETTERS_003)["ok"]
+
+
+def test_003_the_doubt_ignores_the_denominator() -> None:
+    out = check_source(
+        r"\frac{\partial}{\partial \mathbf{w}_i}\sigma(j) = \delta_{ij}\sigma(j)\mathbf x",
+        **LETTERS_003,
+    )
+    assert out["first_false"] == 1
+
+
+def test_003_a_typo_in_the_answer_is_refused_not_guessed() -> None:
+    # The first answer's \partial (\mathbf{w_i\top \mathbf x)}: \top inside a bold letter.
+    with pytest.raises(LatexSyntaxError):
+        from gradproof.latex import parse_expr  # noqa: PLC0415
+
+        parse_expr(r"\frac{\partial}{\partial (\mathbf{w_i\top \mathbf x)}}", **LETTERS_003)
+
+
+# -------------------------------------------------------------------------------- 004
+
+LETTERS_004 = {"logits": "x", "softmax": "y"}
+S_004 = [r"s_j = \frac{\partial L}{\partial y_j} y_j"]
+ASKER_004 = r"""\frac{\partial L}{\partial x_i} = \sum_j \frac{\partial L}{\partial y_j} \frac{\partial y_j}{\partial x_i} = \sum_j \frac{\partial L}{\partial y_j} y_j \delta_{ij} - \sum_j \frac{\partial L}{\partial y_j} y_j y_i \\
+= \frac{\partial L}{\partial y_i} y_i - \sum_j \frac{\partial L}{\partial y_j} y_j y_i \\
+= \vec{s} - \sum_j \frac{\partial L}{\partial y_j} y_j \vec{y} = \vec{s} - \sum_j s_j \vec{y}"""
+SLIDE_004 = r"\frac{\partial L}{\partial \vec{x}} = \vec{s} - \sum_j s_j"
+
+
+def test_004_the_askers_derivation_is_right() -> None:
+    out = check_source(ASKER_004, define=S_004, **LETTERS_004)
+    assert out["ok"], out["summary"]
+    assert len(out["lines"]) == 5
+
+
+def test_004_the_slide_subtracts_a_scalar() -> None:
+    assert check_source(SLIDE_004, define=S_004, **LETTERS_004)["first_false"] == 1
+    chained = ASKER_004 + r" = \vec{s} - \sum_j s_j"
+    out = check_source(chained, define=S_004, **LETTERS_004)
+    assert out["first_false"] == 6
+
+
+def test_004_s_must_be_defined_in_the_threads_letters() -> None:
+    # Without the definition s is the site's s = g q: the same here, since dL/dy_j is g_j.
+    assert check_source(ASKER_004, **LETTERS_004)["ok"]
+    wrong = [r"s_j = y_j"]
+    assert check_source(ASKER_004, define=wrong, **LETTERS_004)["first_false"] == 4
+
+
+def test_a_definition_must_be_a_letter_with_indices() -> None:
+    with pytest.raises(NotationError):
+        from gradproof.latex import read_align  # noqa: PLC0415
+
+        read_align(r"q_i &= q_i", define=[r"s_j + 1 = y_j"])
