@@ -20,7 +20,7 @@ Examples
 >>> parse_expr(r"\frac{e^{z_i}}{\sum_{k=1}^{n} e^{z_k}}")
 exp(z[i])/Sum(exp(z[k]), (k, 1, n))
 >>> parse_expr(r"-\sum_j y_j \log p_j", logits="o", targets="y", softmax="p")
--Sum(p[j]*log(q[j]), (j, 1, n))
+-Sum(log(q(j))*p[j], (j, 1, n))
 >>> parse_expr(r"\log q_j p_j")
 Traceback (most recent call last):
 ...

@@ -263,7 +263,10 @@ class Reader(Symbols):
 
     def func_op(self, tree: Tree, rest: Sequence[tuple[str | None, Tree]]) -> tuple[Node, int]:
         """A function and the factors it takes; returns (node, how many of `rest` it used)."""
-        tok, arg_tree = tree.children
+        tok, arg_tree = tree.children[0], tree.children[-1]
+        if len(tree.children) == 3:  # \log^{2} x is (\log x)^2
+            node, used = self.func_op(Tree("func_op", [tok, arg_tree], tree.meta), rest)
+            return self.power(node, tree.children[1], (node.start, node.end)), used
         name = tok.value
         start = span(tok)[0]
         if name.startswith("\\operatorname"):

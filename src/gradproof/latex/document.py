@@ -112,7 +112,7 @@ def read_align(
     >>> d = read_align(r"\frac{\partial J}{\partial z_i} &= q_i \sum_k p_k - p_i "
     ...                r"&& \text{chain rule}")
     >>> print(d.lhs, "=", d.steps[0].expr, "|", d.steps[0].reason)
-    Derivative(J, z[i]) = q[i]*Sum(p[k], (k, 1, n)) - p[i] | chain rule
+    Derivative(J(), z[i]) = q(i)*Sum(p[k], (k, 1, n)) - p[i] | chain rule
     """
     notation = notation or Notation.make()
     ctx = Context(notation, text)

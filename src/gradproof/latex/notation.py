@@ -121,7 +121,9 @@ class Notation:
     ('logits', 'targets', 'loss')
     >>> Notation.parse("logits=x").role_of("x")  # the inputs lose their default letter
     'logits'
-    >>> Notation.parse("softmax=z")
+    >>> Notation.parse("softmax=z").role_of("z")  # an explicit letter wins over a default
+    'softmax'
+    >>> Notation.parse("logits=z, softmax=z")
     Traceback (most recent call last):
     ...
     ValueError: notation gives the letter z to both logits and softmax
