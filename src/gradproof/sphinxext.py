@@ -65,8 +65,11 @@ class DerivationDirective(MathDirective):
     }
 
     def _page_line(self, line: int) -> int:
-        """The page's line number of line `line` (1-based) of the body."""
-        return self.content_offset + line
+        """The page's line number of line `line` (1-based) of the body.
+
+        The body starts after the fence line and one line per ``:option:``.
+        """
+        return self.lineno + len(self.options) + line
 
     def run(self) -> list[nodes.Node]:
         docname = self.env.current_document.docname
