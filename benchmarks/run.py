@@ -14,10 +14,10 @@ import json
 import math
 from pathlib import Path
 
-from benchmarks import accuracy, build_cost, machine, scaling, verify_cost
+from benchmarks import accuracy, build_cost, latex_check, machine, scaling, verify_cost
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-PARTS = ("accuracy", "scaling", "verify", "build")
+PARTS = ("accuracy", "scaling", "verify", "latex", "build")
 BUILDS = ("full", "full_plain_kernels", "no_execution", "serve_first", "serve_rebuild")
 # 2: builds carry CPU seconds and forkserver counts; full_plain_kernels added.
 SCHEMA_VERSION = 2
@@ -29,6 +29,7 @@ QUICK = {
         "vjp": {"sizes": (10, 100), "cap": 100, "extrapolate_to": (10**6,), "repeats": 1},
     },
     "verify": {"per_n": (2,), "only": ("theory/how-we-check",)},
+    "latex": {"repeats": 2},
 }
 
 
@@ -66,6 +67,9 @@ def run(parts: tuple[str, ...] = PARTS, *, quick: bool = False, out: Path | None
         rows = verify_cost.measure(**(QUICK["verify"] if quick else {}))
         results["verify"] = rows
         results["targets"].update(verify_cost.targets(rows))
+    if "latex" in parts:
+        results["latex"] = latex_check.measure(**(QUICK["latex"] if quick else {}))
+        results["targets"].update(latex_check.targets(results["latex"]))
     if "build" in parts:
         if out is not None:
             _stamp_load(info)
@@ -175,6 +179,13 @@ def report(results: dict) -> str:
             for r in results["verify"]
         ]
         out.append(_table(["page", "derivs", "verify", "cpu", *(f"n={k}" for k in dims)], rows))
+    if "latex" in results:
+        r = results["latex"]
+        out.append(
+            f"\nLaTeX derivation of {r['lines']} lines: parse {r['parse_seconds'] * 1e3:.0f} ms, "
+            f"verify {r['verify_seconds']:.3f} s (medians of {r['repeats']}); "
+            f"first parse in a process {r['first_parse_seconds']:.2f} s"
+        )
     if "build" in results:
         b = results["build"]
         out.append("\nSite build (wall and CPU seconds; full and no_execution: medians)")

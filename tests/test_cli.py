@@ -142,3 +142,17 @@ def test_python_m_gradproof_runs_the_same_command(tmp_path: Path) -> None:
     )
     assert run.returncode == 1, run.stderr
     assert json.loads(run.stdout)["first_false"] == 4
+
+
+def test_the_readme_example_is_what_the_command_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Checking a derivation written in LaTeX") :]
+    block = section[section.index("```text\n") + 8 : section.index("```\n", section.index("```text"))]
+    source = block[block.index("$ cat ce.tex\n") + 13 : block.index("$ gradproof check ce.tex\n")]
+    shown = block[block.index("$ gradproof check ce.tex\n") + 25 : block.index("$ gradproof check ce.tex --assume")]
+    path = write(tmp_path, source, "ce.tex")
+    assert main(["check", str(path)]) == 1
+    assert capsys.readouterr().out == shown
+    assert main(["check", str(path), "--assume", r"\sum_k p_k = 1"]) == 0
