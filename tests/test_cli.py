@@ -122,7 +122,9 @@ def test_a_markdown_page_is_checked_block_by_block(
     assert f"{path}:3: derivation right" in out
     assert "✗ step 1" in out  # shown, but expected
     # an expected ✗ that holds is a problem, and so is an unexpected one
-    assert main(["check", str(write(tmp_path, PAGE.replace(":expect-false: 1\n", ""), "b.md"))]) == 1
+    assert (
+        main(["check", str(write(tmp_path, PAGE.replace(":expect-false: 1\n", ""), "b.md"))]) == 1
+    )
     capsys.readouterr()
     flipped = PAGE.replace("J &= p_i \\log q_i", "J &= -\\sum_j p_j \\log q_j")
     assert main(["check", str(write(tmp_path, flipped, "c.md")), "--json"]) == 1
@@ -149,9 +151,15 @@ def test_the_readme_example_is_what_the_command_prints(
 ) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Checking a derivation written in LaTeX") :]
-    block = section[section.index("```text\n") + 8 : section.index("```\n", section.index("```text"))]
+    block = section[
+        section.index("```text\n") + 8 : section.index("```\n", section.index("```text"))
+    ]
     source = block[block.index("$ cat ce.tex\n") + 13 : block.index("$ gradproof check ce.tex\n")]
-    shown = block[block.index("$ gradproof check ce.tex\n") + 25 : block.index("$ gradproof check ce.tex --assume")]
+    shown = block[
+        block.index("$ gradproof check ce.tex\n") + 25 : block.index(
+            "$ gradproof check ce.tex --assume"
+        )
+    ]
     path = write(tmp_path, source, "ce.tex")
     assert main(["check", str(path)]) == 1
     assert capsys.readouterr().out == shown

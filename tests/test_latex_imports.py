@@ -89,9 +89,24 @@ def test_the_guard_stops_a_direct_numpy_import() -> None:
 def test_the_wheel_ships_the_grammar(tmp_path: Path) -> None:
     root = SRC.parents[1]
     run = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-c", str(root / "constraints.txt"),
-         "--build-constraint", str(root / "constraints.txt"), "-w", str(tmp_path), str(root)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-c",
+            str(root / "constraints.txt"),
+            "--build-constraint",
+            str(root / "constraints.txt"),
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     (wheel,) = tmp_path.glob("gradproof-*.whl")

@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 from sympy import Derivative, E, KroneckerDelta, Ne, Rational, Sum, exp, log
 
-from gradproof.derive import D, J, L, W, d, g, i, j, k, m, n, p, q, qv, s, sum_eq, sum_ne, x, z
+from gradproof.derive import D, J, L, W, d, g, i, j, k, n, p, q, qv, s, sum_eq, sum_ne, x, z
 from gradproof.latex import (
     AmbiguousNotationError,
     IndexScopeError,
@@ -147,28 +147,43 @@ VALID = [
     (r"\frac{\partial \log q_j}{\partial z_i}", {}, Derivative(log(q(j)), z[i])),
     (r"\frac{\partial^2 J}{\partial z_i \partial z_j}", {}, Derivative(J, z[i], z[j])),
     (r"\frac{\partial^2 J}{\partial z_i^2}", {}, Derivative(J, (z[i], 2))),
-    (r"\frac{\partial}{\partial z_i}\left(-\sum_j p_j \log q_j\right)", {},
-     Derivative(-total(p[j] * log(q(j)), j), z[i])),
+    (
+        r"\frac{\partial}{\partial z_i}\left(-\sum_j p_j \log q_j\right)",
+        {},
+        Derivative(-total(p[j] * log(q(j)), j), z[i]),
+    ),
     (r"\frac{\partial}{\partial z_i} p_i \log q_i", {}, Derivative(p[i] * log(q(i)), z[i])),
     (r"\frac{\partial}{\partial z_i} q_j + q_i", {}, Derivative(q(j), z[i]) + q(i)),
     (r"\frac{d}{dz_i}J", {}, Derivative(J, z[i])),
     (r"\frac{dJ}{dz_i}", {}, Derivative(J, z[i])),
     (r"\frac{\theta \hat{y_i}}{\theta x_j}", {**X, "partial": r"\theta"}, Derivative(q(i), z[j])),
-    (r"\frac{\partial L}{\partial o_i}", {**O, "loss": "L", "upstream_loss": "F"},
-     Derivative(J, z[i])),
+    (
+        r"\frac{\partial L}{\partial o_i}",
+        {**O, "loss": "L", "upstream_loss": "F"},
+        Derivative(J, z[i]),
+    ),
     (r"\frac{\partial L}{\partial y_j}", Y4, g[j]),
     (r"\frac{\partial L}{\partial \vec{x}}", Y4, Derivative(L, z[i])),
     (r"\frac{\partial J}{\partial \tilde q_i}", {}, Derivative(J, qv[i])),
     (r"\frac{\partial q_j}{\partial W_{i d}}", {}, Derivative(q(j), W[i, d])),
     (r"\frac{\partial}{\partial \mathbf{w}_i}\sigma(j)", S3, Derivative(q(j), W[i, d])),
-    (r"\frac{\partial}{\partial (\mathbf{w}_k^\top \mathbf x)}\sigma(j)", S3,
-     Derivative(q(j), z[k])),
+    (
+        r"\frac{\partial}{\partial (\mathbf{w}_k^\top \mathbf x)}\sigma(j)",
+        S3,
+        Derivative(q(j), z[k]),
+    ),
     (r"e^{w_a^\top x}", {"weights": "w"}, exp(z[a])),
     (r"\mathbf{w}_i^\top \cdot \mathbf x", {"weights": "w"}, z[i]),
-    (r"\frac{\partial p(a)}{\partial w}", {"softmax": "p", "weights": "w", "weight_row": "i"},
-     Derivative(q(a), W[i, d])),
-    (r"\Sigma_{d} e^{w_d^\top x}", {"weights": "w", "sum": r"\Sigma", "input_index": "e"},
-     Sum(exp(z[d_class]), (d_class, 1, n))),
+    (
+        r"\frac{\partial p(a)}{\partial w}",
+        {"softmax": "p", "weights": "w", "weight_row": "i"},
+        Derivative(q(a), W[i, d]),
+    ),
+    (
+        r"\Sigma_{d} e^{w_d^\top x}",
+        {"weights": "w", "sum": r"\Sigma", "input_index": "e"},
+        Sum(exp(z[d_class]), (d_class, 1, n)),
+    ),
     # layout that means nothing
     (r"\color{blue}{q_i}", {}, q(i)),
     (r"\boldsymbol{p_k} q_i", {}, p[k] * q(i)),
@@ -247,7 +262,8 @@ def test_refuses(text: str, notation: dict, error: type, column: int) -> None:
     shown = str(info.value).splitlines()
     assert shown[0].startswith(f"line 1, column {column}: ")
     assert shown[1] == "  " + text.splitlines()[0]
-    assert shown[2].lstrip(" ").startswith("^") and shown[2].index("^") == column + 1
+    assert shown[2].lstrip(" ").startswith("^")
+    assert shown[2].index("^") == column + 1
 
 
 def test_the_table_is_large_enough() -> None:

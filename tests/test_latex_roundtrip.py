@@ -78,8 +78,8 @@ LEAVES = st.one_of(
     st.builds(lambda a: g[a], INDICES),
     st.builds(q, INDICES),
     st.builds(s, INDICES),
-    st.builds(lambda a: qv[a], INDICES),
-    st.builds(lambda a, b: KroneckerDelta(a, b), INDICES, INDICES),
+    st.builds(qv.__getitem__, INDICES),
+    st.builds(KroneckerDelta, INDICES, INDICES),
     st.sampled_from([J, L, n, sp.Integer(2), sp.Rational(1, 2)]),
 )
 
@@ -104,7 +104,7 @@ def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
         st.builds(exp, children),
         st.builds(lambda a: log(q(i) * a) if a.has(q) else log(q(j)), children),
         st.builds(_sum, children, st.integers(0, 2)),
-        st.builds(lambda a: Derivative(a, z[j]), children),
+        st.builds(Derivative, children, st.just(z[j])),
     )
 
 

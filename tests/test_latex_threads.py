@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from gradproof.latex import (
-    LatexSyntaxError,
-    NotationError,
-    check_source,
-)
+from gradproof.latex import LatexSyntaxError, NotationError, check_source, parse_expr, read_align
 
 # -------------------------------------------------------------------------------- 000
 
@@ -231,8 +227,6 @@ def test_003_the_doubt_ignores_the_denominator() -> None:
 def test_003_a_typo_in_the_answer_is_refused_not_guessed() -> None:
     # The first answer's \partial (\mathbf{w_i\top \mathbf x)}: \top inside a bold letter.
     with pytest.raises(LatexSyntaxError):
-        from gradproof.latex import parse_expr  # noqa: PLC0415
-
         parse_expr(r"\frac{\partial}{\partial (\mathbf{w_i\top \mathbf x)}}", **LETTERS_003)
 
 
@@ -268,6 +262,4 @@ def test_004_s_must_be_defined_in_the_threads_letters() -> None:
 
 def test_a_definition_must_be_a_letter_with_indices() -> None:
     with pytest.raises(NotationError):
-        from gradproof.latex import read_align  # noqa: PLC0415
-
         read_align(r"q_i &= q_i", define=[r"s_j + 1 = y_j"])

@@ -40,7 +40,17 @@ _EXPORTS = {
     "softmax_weight_jacobian": "gradproof.gradients",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [  # noqa: RUF022  (the order of _EXPORTS: by module)
+    "cross_entropy",
+    "log_softmax",
+    "logsumexp",
+    "softmax",
+    "cross_entropy_grad",
+    "cross_entropy_weight_grad",
+    "softmax_jacobian",
+    "softmax_vjp",
+    "softmax_weight_jacobian",
+]
 __version__ = "0.1.0"
 
 

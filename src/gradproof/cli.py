@@ -132,8 +132,13 @@ def _check_page(text: str, args: argparse.Namespace, options: dict[str, list[str
             if problems and status == 0:
                 status = 1
         report.append(
-            {"line": block.line, "label": opts.get("label", ""), "expect_false": list(expect),
-             "problems": problems, "result": result}
+            {
+                "line": block.line,
+                "label": opts.get("label", ""),
+                "expect_false": list(expect),
+                "problems": problems,
+                "result": result,
+            }
         )
         if not args.json:
             name = f" {opts['label']}" if opts.get("label") else ""

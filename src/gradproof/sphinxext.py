@@ -78,7 +78,8 @@ class DerivationDirective(MathDirective):
             notation = Notation.parse(self.options.get("notation", ""))
             expect = expected_false(self.options.get("expect-false"))
         except ValueError as exc:
-            raise self.error(f"{docname}: derivation options: {exc}") from None
+            msg = f"{docname}: derivation options: {exc}"
+            raise self.error(msg) from None
         try:
             parsed = read_align(
                 body,
@@ -88,13 +89,16 @@ class DerivationDirective(MathDirective):
                 define=split_list(self.options.get("define")),
             )
         except LatexError as exc:
-            where = f"{docname}, line {self._page_line(exc.line)}"
-            raise self.error(f"{where}: the derivation cannot be read: {exc}") from None
+            msg = (
+                f"{docname}, line {self._page_line(exc.line)}: the derivation cannot be read: {exc}"
+            )
+            raise self.error(msg) from None
         result = check_parsed(parsed, markdown=True)
         problems = block_mismatches(result, expect)
         if problems:
             shifted = [self._shift_lines(p, result) for p in problems]
-            raise self.error(f"{docname}: derivation: " + "; ".join(shifted))
+            msg = f"{docname}: derivation: " + "; ".join(shifted)
+            raise self.error(msg)
         latex = self._latex(parsed, result, expect)
         self.content = StringList(latex.splitlines())
         self.arguments = []
@@ -136,7 +140,11 @@ class DerivationDirective(MathDirective):
             else:
                 cx = line["counterexample"]
                 why = describe_counterexample(cx) if cx else "false"
-                tail = " (a line the thread wrote wrong, as expected)" if line["step"] in expect else ""
+                tail = (
+                    " (a line the thread wrote wrong, as expected)"
+                    if line["step"] in expect
+                    else ""
+                )
                 lines.append(f"{head}: ✗{tail}, {why}.")
         box = nodes.admonition(classes=["dropdown", "gp-derivation-checked"])
         box += nodes.title(text="What was checked")

@@ -78,8 +78,8 @@ def parse_expr(text: str, notation: Notation | None = None, **roles: Any) -> Any
     tree = parse_tree(text, nt)
     exprs = [c for c in tree.children if hasattr(c, "data")]
     if len(exprs) != 1:
+        msg = "expected one formula without ="
         raise LatexSyntaxError(
-            "expected one formula without =", text, 0, len(text.rstrip()),
-            suggestion="use read_align for a chain of equalities",
+            msg, text, 0, len(text.rstrip()), suggestion="use read_align for a chain of equalities"
         )
     return Reader(Context(nt, text)).expr(exprs[0]).expr

@@ -17,11 +17,12 @@ from lark import Token
 from gradproof.latex.errors import UnknownMacroError
 from gradproof.latex.notation import Notation
 
-GREEK = frozenset(
+_GREEK_NAMES = (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
     "xi pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma "
-    "Upsilon Phi Psi Omega".split()
+    "Upsilon Phi Psi Omega"
 )
+GREEK = frozenset(_GREEK_NAMES.split(" "))
 _TYPES = {
     "sum": "SUM",
     "frac": "FRAC",
@@ -49,10 +50,11 @@ _TYPES = {
     "overrightarrow": "ACCENT",
 }
 # Spacing and sizing: no meaning, dropped.
-_LAYOUT = frozenset(
+_LAYOUT_NAMES = (
     "quad qquad displaystyle textstyle scriptstyle small normalsize large big Big bigg Bigg "
-    "bigl bigr Bigl Bigr biggl biggr Biggl Biggr limits nolimits".split()
+    "bigl bigr Bigl Bigr biggl biggr Biggl Biggr limits nolimits"
 )
+_LAYOUT = frozenset(_LAYOUT_NAMES.split(" "))
 KNOWN = frozenset(_TYPES) | GREEK | _LAYOUT | {"operatorname", "mathbb", "text", "tag", "label"}
 
 #: The notation of the parse in progress (the parser is built once and shared).

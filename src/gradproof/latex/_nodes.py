@@ -61,5 +61,7 @@ def indices_in(expr: Any) -> frozenset[sp.Symbol]:
     from gradproof.derive import D, n  # noqa: PLC0415  (import cycle-free, cheap)
 
     return frozenset(
-        s for s in expr.free_symbols if isinstance(s, sp.Symbol) and s.is_integer and s not in (n, D)
+        s
+        for s in expr.free_symbols
+        if isinstance(s, sp.Symbol) and s.is_integer and s not in (n, D)
     )

@@ -63,17 +63,15 @@ def check_braces(text: str) -> None:
             stack.append(pos)
         elif ch == "}":
             if not stack:
-                raise LatexSyntaxError(
-                    "unbalanced brace: this } closes nothing", text, pos, pos + 1,
-                    suggestion="remove it, or add the { it should close",
-                )
+                msg = "unbalanced brace: this } closes nothing"
+                hint = "remove it, or add the { it should close"
+                raise LatexSyntaxError(msg, text, pos, pos + 1, suggestion=hint)
             stack.pop()
         pos += 1
     if stack:
-        raise LatexSyntaxError(
-            "unbalanced brace: this { is never closed", text, stack[-1], stack[-1] + 1,
-            suggestion="add the } that closes it",
-        )
+        msg = "unbalanced brace: this { is never closed"
+        hint = "add the } that closes it"
+        raise LatexSyntaxError(msg, text, stack[-1], stack[-1] + 1, suggestion=hint)
 
 
 def parse_tree(text: str, notation: Notation) -> Tree:
@@ -109,7 +107,10 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> LatexSyntaxError:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream
         return LatexSyntaxError(
-            f"unexpected character {text[pos]!r}", text, pos, pos + 1,
+            f"unexpected character {text[pos]!r}",
+            text,
+            pos,
+            pos + 1,
             suggestion="the notation page lists what the reader understands",
         )
     expected = sorted({_WORDS.get(e, e) for e in getattr(exc, "expected", ()) if e in _WORDS})
@@ -124,7 +125,7 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> LatexSyntaxError:
     end = tok.end_pos or start + 1
     if tok.type in ("RPAR", "RBRACK"):
         message = f"unbalanced bracket: this {tok.value} closes nothing opened in the same braces"
-    elif tok.type == "AMP" or tok.type == "NEWROW":
+    elif tok.type in {"AMP", "NEWROW"}:
         message = f"{tok.value} inside a formula: a line ends only after a complete expression"
     else:
         message = f"unexpected {tok.value!r}"

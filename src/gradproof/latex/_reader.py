@@ -22,7 +22,7 @@ from lark import Token, Tree
 
 from gradproof import derive
 from gradproof.latex._nodes import Node, indices_in
-from gradproof.latex._symbols import Context, Symbols, span
+from gradproof.latex._symbols import Symbols, span
 from gradproof.latex.errors import (
     AmbiguousNotationError,
     IndexScopeError,
@@ -60,7 +60,7 @@ class Reader(Symbols):
     def _check_scope(self, bound: Node, other: Node, how: str) -> None:
         clash = bound.exposed & indices_in(other.expr)
         if clash:
-            name = sorted(map(str, clash))[0]
+            name = min(map(str, clash))
             raise self._err(
                 IndexScopeError,
                 f"index {name} is bound by a sum here and free in the term it is {how}",
@@ -153,7 +153,9 @@ class Reader(Symbols):
 
     def sum_op(self, tree: Tree, rest: Sequence[tuple[str | None, Tree]]) -> Node:
         sum_tok = tree.children[0]
-        limits = next((c for c in tree.children if isinstance(c, Tree) and c.data == "limits"), None)
+        limits = next(
+            (c for c in tree.children if isinstance(c, Tree) and c.data == "limits"), None
+        )
         signs = [c for c in tree.children if isinstance(c, Token) and c.type in ("PLUS", "MINUS")]
         inner = tree.children[-1]
         body = self.fold([(None, inner), *rest])
@@ -186,7 +188,9 @@ class Reader(Symbols):
                 raise self._err(
                     AmbiguousNotationError,
                     "a sum without an index, over a summand with "
-                    + ("no free index" if not free else f"free indices {', '.join(map(str, free))}"),
+                    + (
+                        "no free index" if not free else f"free indices {', '.join(map(str, free))}"
+                    ),
                     where,
                     suggestion="name the index: \\sum_k",
                 )
@@ -196,13 +200,17 @@ class Reader(Symbols):
             if part.data == "sup":
                 sup = part.children[1]
             else:
-                sub = part.children[1] if part.data == "sub" else part.children[1]
+                sub = part.children[1]  # a script after _, a script body after {_
         if sub is None:
             raise self._err(LatexSyntaxError, "a sum needs its index below it", where)
-        body_tree = sub if sub.data.startswith("script_") else sub  # script or script_body
+        body_tree = sub
         if body_tree.data == "script":
             inner = body_tree.children[0]
-            body_tree = body_tree.children[1] if isinstance(inner, Token) and inner.type == "LBRACE" else body_tree
+            body_tree = (
+                body_tree.children[1]
+                if isinstance(inner, Token) and inner.type == "LBRACE"
+                else body_tree
+            )
         if body_tree.data == "script":
             idx = self.index_token(body_tree.children[0])
             lo, hi = sp.S.One, self._dim_of(idx)
@@ -315,7 +323,9 @@ class Reader(Symbols):
         item = arg_tree.children[0] if arg_tree.data == "unit" else None
         if item is None or item.data != "item" or item.children[0].data != "paren":
             raise self._err(
-                LatexSyntaxError, "write \\operatorname{softmax}(z)_i", (tok.start_pos, span(arg_tree)[1])
+                LatexSyntaxError,
+                "write \\operatorname{softmax}(z)_i",
+                (tok.start_pos, span(arg_tree)[1]),
             )
         inner = self.expr(item.children[0].children[-2])
         logits = self.quantity("logits", [], 0, 0)
@@ -330,8 +340,7 @@ class Reader(Symbols):
         if any(s.data != "sub" for s in subs) or len(subs) > 1:
             raise self._err(LatexSyntaxError, "only an index may follow softmax(z)", item)
         idx = self.index_list_script(subs[0].children[1]) if subs else [self._vector_index()]
-        node = self.quantity("softmax", idx, tok.start_pos, span(arg_tree)[1])
-        return node
+        return self.quantity("softmax", idx, tok.start_pos, span(arg_tree)[1])
 
     def apply_dop(
         self, op: Node, rest: Sequence[tuple[str | None, Tree]], where: tuple[int, int]
@@ -403,7 +412,9 @@ class Reader(Symbols):
             "or a row w_i, an input x_d, or a softmax entry q_i",
         )
 
-    def derivative(self, body: Node, variables: list[tuple[Any, int]], where: tuple[int, int]) -> Any:
+    def derivative(
+        self, body: Node, variables: list[tuple[Any, int]], where: tuple[int, int]
+    ) -> Any:
         if body.kind == "row":
             raise self._misplaced(body)
         soft = [v for v, _ in variables if isinstance(v, tuple)]
@@ -444,9 +455,7 @@ class Reader(Symbols):
             return self.symbol(key, sub, sup, (start, end), vector)
         base = self.atom(atom)
         if subs:
-            raise self._err(
-                LatexSyntaxError, "only a letter takes a subscript here", subs[0]
-            )
+            raise self._err(LatexSyntaxError, "only a letter takes a subscript here", subs[0])
         if sups:
             return self.power(base, sups[0], (start, end))
         return base
@@ -485,9 +494,7 @@ class Reader(Symbols):
         if kind == "indicator":
             body = tree.children[2]
             if body.data not in ("script_eq", "script_ne"):
-                raise self._err(
-                    LatexSyntaxError, "\\mathbb{1}[...] takes i = j or i \\ne j", tree
-                )
+                raise self._err(LatexSyntaxError, "\\mathbb{1}[...] takes i = j or i \\ne j", tree)
             a = self.index_value(body.children[0])
             b = self.index_value(body.children[2])
             delta = sp.KroneckerDelta(a, b)
@@ -532,9 +539,11 @@ class Reader(Symbols):
         if len(expr.children) != 1:
             return None
         term = expr.children[0]
-        return [c for c in term.children if isinstance(c, Tree)] if not any(
-            isinstance(c, Token) for c in term.children
-        ) else None
+        return (
+            [c for c in term.children if isinstance(c, Tree)]
+            if not any(isinstance(c, Token) for c in term.children)
+            else None
+        )
 
     def _d_form(self, top: Tree, bottom: Tree) -> tuple[list[tuple[Any, int]], Node | None] | None:
         """``\\frac{d}{dz_i}`` or ``\\frac{dJ}{dz_i}``: (variables, body or None), else None."""
@@ -581,12 +590,14 @@ class Reader(Symbols):
 
 def _derivative_in_q(expr: Any, index: Any) -> Any:
     """∂expr/∂q_index with the softmax entries as free variables, then evaluated at q(z)."""
-    free_q = expr.replace(lambda a: a == derive.J, lambda a: _rebound(derive.cross_entropy_expr()))
-    free_q = free_q.replace(lambda a: a == derive.L, lambda a: _rebound(derive.L.definition()))
+    free_q = expr.xreplace(
+        {derive.J: _rebound(derive.cross_entropy_expr()), derive.L: _rebound(derive.L.definition())}
+    )
     free_q = free_q.replace(derive.q, lambda a: derive.qv[a])
     diff = sp.diff(free_q, derive.qv[index])
     return diff.replace(
-        lambda a: isinstance(a, sp.Indexed) and a.base == derive.qv, lambda a: derive.q(a.indices[0])
+        lambda a: isinstance(a, sp.Indexed) and a.base == derive.qv,
+        lambda a: derive.q(a.indices[0]),
     )
 
 
@@ -594,7 +605,5 @@ def _rebound(expr: Any) -> Any:
     """A definition's sums over a fresh index, so the variable's index cannot be captured."""
     return expr.replace(
         lambda a: isinstance(a, sp.Sum),
-        lambda a: sp.Sum(
-            a.function.xreplace({a.limits[0][0]: _FRESH}), (_FRESH, *a.limits[0][1:])
-        ),
+        lambda a: sp.Sum(a.function.xreplace({a.limits[0][0]: _FRESH}), (_FRESH, *a.limits[0][1:])),
     )

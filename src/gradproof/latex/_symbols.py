@@ -18,9 +18,9 @@ _DECORATIONS = ("\\hat", "\\widehat", "\\tilde")
 _CLASS_VECTORS = {
     "logits": lambda a: derive.z[a],
     "targets": lambda a: derive.p[a],
-    "softmax": lambda a: derive.q(a),
+    "softmax": derive.q,
     "upstream": lambda a: derive.g[a],
-    "weighted": lambda a: derive.s(a),
+    "weighted": derive.s,
 }
 _SCALARS = {
     "loss": lambda: derive.J,
@@ -80,7 +80,7 @@ class Symbols:
         name = atom.children[0].value
         key, inner, _ = self.symbol_key(atom.children[1])
         if name in _DECORATIONS:
-            if not isinstance(key, str) or len(key) > 1 and not key.startswith("\\"):
+            if not isinstance(key, str) or (len(key) > 1 and not key.startswith("\\")):
                 raise self._err(LatexSyntaxError, f"{name} of an accented letter", atom)
             return ("tilde" if name == "\\tilde" else "hat", key), inner, False
         return key, inner, name != "\\boldsymbol"
@@ -208,14 +208,18 @@ class Symbols:
             (a,) = self._arity(key, indices, 1, where, allow_none=True) or [self._input_index()]
             self._input_axis(a, where)
             value = derive.x[a]
-            return Node(value, start, end, indices_in(value), kind="input" if not indices else "expr")
+            return Node(
+                value, start, end, indices_in(value), kind="input" if not indices else "expr"
+            )
         # weights: an entry, a row, or (by the notation's option) the row weight_row
         if len(indices) == 2:
             self._input_axis(indices[1], where)
             value = derive.W[indices[0], indices[1]]
             return Node(value, start, end, indices_in(value))
         if len(indices) == 1:
-            return Node(None, start, end, indices_in(indices[0]), kind="row", data=(indices[0], False))
+            return Node(
+                None, start, end, indices_in(indices[0]), kind="row", data=(indices[0], False)
+            )
         if self.nt.weight_row:
             row = self.index_symbol(self.nt.weight_row, where)
             return Node(None, start, end, frozenset({row}), kind="row", data=(row, False))

@@ -33,8 +33,10 @@ def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
     if step.status == "proved for all n":
         scope = "for every n, proved by expansion"
     else:
-        how = "exactly" if step.status == "exact" else (
-            f"numerically ({_dps()} digits at {report.n_points} seeded points)"
+        how = (
+            "exactly"
+            if step.status == "exact"
+            else (f"numerically ({_dps()} digits at {report.n_points} seeded points)")
         )
         dims = f"n = {', '.join(map(str, report.ns))}"
         if report.Ds:

@@ -127,9 +127,8 @@ def read_align(
         ctx_assume.source = entry
         chain = _chain(entry, ctx_assume)
         if len(chain) != 2:
-            raise LatexSyntaxError(
-                "an assumption is one equation, a = b", entry, 0, len(entry)
-            )
+            msg = "an assumption is one equation, a = b"
+            raise LatexSyntaxError(msg, entry, 0, len(entry))
         eqs.append(sp.Eq(chain[0].expr, chain[1].expr))
     wheres = [_where(entry, notation) for entry in where]
     return ParsedDerivation(
@@ -164,10 +163,8 @@ def _chain(text: str, ctx: Context) -> list[Line]:
         elif child.type == "LABEL":
             bucket["labels"].append(_text_of(child))
     if len(exprs) < 2:
-        raise LatexSyntaxError(
-            "a derivation needs at least one =", text, 0, len(text.rstrip()),
-            suggestion="write lhs &= rhs",
-        )
+        msg = "a derivation needs at least one ="
+        raise LatexSyntaxError(msg, text, 0, len(text.rstrip()), suggestion="write lhs &= rhs")
     lines = []
     for number, (tree_, rel) in enumerate(exprs):
         start, end = span(tree_)
@@ -196,22 +193,21 @@ def _define(entry: str, ctx: Context) -> None:
     tree = parse_tree(entry, ctx.notation)
     exprs = [c for c in tree.children if isinstance(c, Tree)]
     if len(exprs) != 2:
-        raise LatexSyntaxError("a definition is one equation, s_j = ...", entry, 0, len(entry))
+        msg = "a definition is one equation, s_j = ..."
+        raise LatexSyntaxError(msg, entry, 0, len(entry))
     reader = Reader(ctx)
     left = exprs[0]
-    try:
-        item = left.children[0].children[0].children[0]
-        assert len(left.children) == 1 and len(left.children[0].children) == 1
-        assert item.data == "item" and len(item.children) == 2
-        key, inner, _ = reader.symbol_key(item.children[0])
-        params = reader.sub_indices(item.children[1].children[0])
-        assert not inner and all(isinstance(p, sp.Symbol) for p in params)
-    except (AssertionError, AttributeError, IndexError) as exc:
-        start, end = span(left)
-        raise NotationError(
-            "the left side of a definition is a letter with its indices, such as s_j",
-            entry, start, end,
-        ) from exc
+    start, end = span(left)
+    msg = "the left side of a definition is a letter with its indices, such as s_j"
+    units = left.children[0].children if len(left.children) == 1 else []
+    unit = units[0] if len(units) == 1 and units[0].data == "unit" else None
+    item = unit.children[0] if unit is not None else None
+    if item is None or item.data != "item" or len(item.children) != 2:
+        raise NotationError(msg, entry, start, end)
+    key, inner, _ = reader.symbol_key(item.children[0])
+    params = reader.sub_indices(item.children[1].children[0])
+    if inner or not all(isinstance(p, sp.Symbol) for p in params):
+        raise NotationError(msg, entry, start, end)
     ctx.definitions[key] = (tuple(params), reader.expr(exprs[1]).expr)
 
 
@@ -221,14 +217,16 @@ _WHERE = re.compile(r"^\s*([a-zA-Z])\s*(=|\\neq?(?![a-zA-Z])|≠)\s*([a-zA-Z0-9]
 def _where(entry: str, notation: Notation) -> Any:
     match = _WHERE.match(entry)
     if not match:
-        raise LatexSyntaxError(
-            "a restriction is i = j or i \\ne j", entry, 0, len(entry),
-            suggestion="for example  i \\ne j",
-        )
+        msg = "a restriction is i = j or i \\ne j"
+        raise LatexSyntaxError(msg, entry, 0, len(entry), suggestion="for example  i \\ne j")
     reader = Reader(Context(notation, entry))
     a = reader.index_symbol(match.group(1), (match.start(1), match.end(1)))
     raw = match.group(3)
-    b = sp.Integer(int(raw)) if raw.isdigit() else reader.index_symbol(raw, (match.start(3), match.end(3)))
+    b = (
+        sp.Integer(int(raw))
+        if raw.isdigit()
+        else reader.index_symbol(raw, (match.start(3), match.end(3)))
+    )
     return sp.Eq(a, b) if match.group(2) == "=" else sp.Ne(a, b)
 
 

@@ -178,7 +178,7 @@ class Notation:
                 if name in ("partial", "sum") and not all(m.startswith("\\") for m in keys):
                     msg = f"{name} must name macros such as \\theta; got {value!r}"
                     raise ValueError(msg)
-                taken = [k for k in keys if k in seen or k in ROLES.values() and k in roles.values()]
+                taken = [k for k in keys if k in roles.values()]
                 if name in ("constants", "vectors") and taken:
                     msg = f"{name} names {taken[0]}, which is already a role's letter"
                     raise ValueError(msg)
