@@ -9,11 +9,13 @@ counterpart used by ``str(derivation)`` and by the reports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from gradproof.derive.notation import _Display, _SumNe, _SumWhere
+from gradproof.derive.notation import _Display, _SumEq, _SumNe, _SumWhere, qv
 
 __all__ = ["latex", "plain_relation", "sstr"]
 
@@ -22,8 +24,13 @@ def _split_restriction(expr: _SumWhere) -> tuple[sp.Expr, sp.Expr]:
     """Return (summand without the Kronecker factor, the other index)."""
     idx = expr.limits[0][0]
     body = expr.function
-    for factor in sp.Mul.make_args(body):
+    # sum_ne/sum_eq put the restriction last; a summand may hold deltas of its own (δ_kj).
+    for factor in reversed(sp.Mul.make_args(body)):
         delta = factor if isinstance(factor, sp.KroneckerDelta) else -(factor - 1)
+        if isinstance(expr, _SumNe) and delta is factor:
+            continue  # k != i is 1 - δ_ki, never a bare delta
+        if isinstance(expr, _SumEq) and delta is not factor:
+            continue
         if isinstance(delta, sp.KroneckerDelta) and idx in delta.args:
             other = delta.args[1] if delta.args[0] == idx else delta.args[0]
             rest = [f for f in sp.Mul.make_args(body) if f is not factor]
@@ -54,6 +61,8 @@ class _Latex(LatexPrinter):
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         sub = " ".join(self._print(a) for a in expr.indices)
+        if expr.base == qv:  # free probabilities: q̃, so they never read as the softmax q(z)
+            return rf"\tilde{{q}}_{{{sub}}}"
         return f"{self._print(expr.base.label)}_{{{sub}}}"
 
     def _print__Display(self, expr: _Display) -> str:
@@ -92,6 +101,11 @@ class _Latex(LatexPrinter):
             idx = self._print(expr.limits[0][0])
             head = rf"\sum_{{{idx} {expr._gp_relation} {self._print(other)}}}"
             return f"{head} {self._print_summand(body)}"
+        if len(expr.limits) > 1:  # nested sums, outermost first, rather than \substack
+            inner = sp.Sum(expr.function, *expr.limits[:-1])
+            idx, lo, hi = expr.limits[-1]
+            head = rf"\sum_{{{self._print(idx)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+            return f"{head} {self._print_summand(inner)}"
         return super()._print_Sum(expr)
 
     def _print_summand(self, body: sp.Expr) -> str:
@@ -108,20 +122,32 @@ class _Latex(LatexPrinter):
             return self._print_written_mul(expr)
         factors = sorted(sp.Mul.make_args(expr), key=_factor_rank)
         if any(isinstance(f, sp.Pow) and f.exp.is_negative for f in factors):
-            return super()._print_Mul(expr)
+            return self._print_fraction(expr)
         coeff, rest = (factors[0], factors[1:]) if factors[0].is_Number else (sp.S.One, factors)
-        parts = [
-            rf"\left({self._print(f)}\right)"
-            if isinstance(f, sp.Add) or (isinstance(f, sp.Sum) and f is not rest[-1])
-            else self._print(f)
-            for f in rest
-        ]
-        body = " ".join(parts)
+        body = " ".join(self._factor_texts(rest))
         if coeff == -1:
             return f"- {body}"
         if coeff == 1:
             return body
         return f"{self._print(coeff)} {body}"
+
+    def _print_fraction(self, expr: sp.Mul) -> str:
+        """A product with negative powers as one \\frac, each side printed as a product here."""
+        sign = ""
+        if _negative(expr):
+            sign, expr = "- ", -expr
+        nums: list[sp.Expr] = []
+        dens: list[sp.Expr] = []
+        for f in sp.Mul.make_args(expr):
+            if f.is_Rational:
+                nums.append(sp.Integer(f.p))
+                dens.append(sp.Integer(f.q))
+            elif isinstance(f, sp.Pow) and f.exp.is_negative:
+                dens.append(f.base ** (-f.exp))
+            else:
+                nums.append(f)
+        num, den = sp.Mul(*nums), sp.Mul(*dens)
+        return rf"{sign}\frac{{{self._print(num)}}}{{{self._print(den)}}}"
 
     def _print_written_mul(self, expr: sp.Mul) -> str:
         """A product built with evaluate=False (a thread's line): factors in the written order."""
@@ -129,15 +155,43 @@ class _Latex(LatexPrinter):
         sign = ""
         if len(args) > 1 and args[0] == -1:  # -1 (a + b) reads as -(a + b)
             sign, args = "- ", args[1:]
+        return sign + " ".join(self._factor_texts(args, written=True))
+
+    def _factor_texts(self, factors: Sequence[sp.Expr], *, written: bool = False) -> list[str]:
+        """Each factor's LaTeX, bracketed where the reader would otherwise misread the product.
+
+        A sum or a derivative operator takes the rest of its product, and a function followed
+        by another factor has two readings (gradproof.latex refuses both), so: a sum that is not
+        last, or whose index is free in another factor, is bracketed; so is a derivative
+        printed as an operator that is not last; a logarithm that is not last brackets its
+        argument.
+        """
         parts: list[str] = []
-        for f in args:
-            if isinstance(f, sp.Pow) and f.exp == -1:
+        for t, f in enumerate(factors):
+            last = t == len(factors) - 1
+            others = [g for u, g in enumerate(factors) if u != t]
+            if written and isinstance(f, sp.Pow) and f.exp == -1:
                 parts.append(rf"\frac{{1}}{{{self._print(f.base)}}}")
-            elif isinstance(f, sp.Add) or (_negative(f) and parts):
+            elif isinstance(f, sp.log) and not last:
+                parts.append(rf"\log \left({self._print(f.args[0])}\right)")
+            elif (
+                isinstance(f, sp.Add)
+                or (written and _negative(f) and parts)
+                or (isinstance(f, sp.Sum) and (not last or _binds_free(f, others)))
+                or (isinstance(f, sp.Derivative) and not last and self._operator_form(f))
+            ):
                 parts.append(rf"\left({self._print(f)}\right)")
             else:
                 parts.append(self._print(f))
-        return sign + " ".join(parts)
+        return parts
+
+    @staticmethod
+    def _operator_form(expr: sp.Derivative) -> bool:
+        inner = expr.expr
+        return not (
+            isinstance(inner, sp.Symbol | sp.Indexed | _Display)
+            or (isinstance(inner, sp.log) and isinstance(inner.args[0], sp.Indexed | _Display))
+        )
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         if sp.Add(*expr.args) != expr:  # built with evaluate=False: keep the written order
@@ -147,15 +201,23 @@ class _Latex(LatexPrinter):
             # Positive terms first, so "q_i - p_i" is not printed as "- p_i + q_i".
             terms = [t for t in terms if not _negative(t)] + [t for t in terms if _negative(t)]
         out = ""
-        for term in terms:
+        for t, term in enumerate(terms):
             shown = -term if _negative(term) else term
             if _negative(term):
                 out += " - " if out else "- "
             elif out:
                 out += " + "
             text = self._print(shown)
-            out += rf"\left({text}\right)" if self._needs_add_brackets(shown) else text
+            # A sum's index free in another term: brackets show where the sum ends.
+            clash = _binds_free(shown, [u for s, u in enumerate(terms) if s != t])
+            out += rf"\left({text}\right)" if self._needs_add_brackets(shown) or clash else text
         return out
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        if isinstance(expr.base, _SumWhere) and expr.exp != -1:
+            # sympy brackets a plain Sum's power itself, not a restricted one's
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
 
     def _print_log(self, expr: sp.log, exp: str | None = None) -> str:
         arg = expr.args[0]
@@ -163,6 +225,17 @@ class _Latex(LatexPrinter):
         inner = self._print(arg) if simple else rf"\left({self._print(arg)}\right)"
         head = r"\log" + (f"^{{{exp}}}" if exp else "")
         return f"{head} {inner}"
+
+
+def _binds_free(expr: sp.Expr, others: Sequence[sp.Expr]) -> bool:
+    """Whether a sum in `expr` (itself, or a factor of it) binds an index free in `others`."""
+    sums = [
+        f
+        for f in (expr, *sp.Mul.make_args(-expr if _negative(expr) else expr))
+        if isinstance(f, sp.Sum)
+    ]
+    bound = {lim[0] for s in sums for lim in s.limits}
+    return any(bound & o.free_symbols for o in others)
 
 
 def _negative(term: sp.Expr) -> bool:

@@ -11,7 +11,8 @@ prints them the way the pages write them (``z_{i}``, ``q_{i}``, ``\sum_{k \ne i}
     ``IndexedBase`` objects: logits, targets, upstream gradient ``∂L/∂q`` (vector-Jacobian page),
     layer input, weights ``W[k, d]``.
 ``qv``
-    The probabilities as independent positive variables (prints as :math:`q_i`), for
+    The probabilities as independent positive variables (prints as :math:`\tilde q_i`, apart
+    from the softmax :math:`q_i`), for
     derivatives with respect to ``q`` itself, e.g. ``Derivative(-Sum(p[j] * log(qv[j]), (j, 1,
     n)), qv[i])``. Any ``IndexedBase(..., positive=True)`` is sampled in (0.1, 1).
 ``q(a)``
@@ -82,7 +83,7 @@ __all__ = [
 n, D = sp.symbols("n D", integer=True, positive=True)
 i, j, k, m, d = sp.symbols("i j k m d", integer=True, positive=True)
 z, p, g, x, W = (sp.IndexedBase(name) for name in ("z", "p", "g", "x", "W"))
-# The probabilities as free positive variables, for derivatives in q itself (prints as q_i).
+# The probabilities as free positive variables, for derivatives in q itself (prints as q̃_i).
 qv = sp.IndexedBase("q", positive=True)
 
 # Index symbols range over 1..n unless listed here.
