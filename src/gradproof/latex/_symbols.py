@@ -287,15 +287,19 @@ class Symbols:
         if tok.type == "LETTER":
             return self.index_symbol(tok.value, tok)
         if tok.type == "NUMBER":
-            if len(tok.value) > 1:
-                raise self._err(
-                    LatexSyntaxError,
-                    f"_{tok.value} subscripts only its first digit in LaTeX",
-                    tok,
-                    suggestion=f"write _{{{tok.value}}}",
-                )
-            return sp.Integer(int(tok.value))
+            return self._digit(tok, "_", "subscripts")
         raise self._err(NotationError, f"{tok.value} cannot be an index", tok)
+
+    def _digit(self, tok: Token, mark: str, verb: str) -> sp.Integer:
+        """A number written right after _ or ^: LaTeX takes its first digit only."""
+        if len(tok.value) > 1:
+            raise self._err(
+                LatexSyntaxError,
+                f"{mark}{tok.value} {verb} only its first digit in LaTeX",
+                tok,
+                suggestion=f"write {mark}{{{tok.value}}}",
+            )
+        return sp.Integer(int(tok.value))
 
     def index_list_script(self, script: Tree) -> list[Any]:
         first = script.children[0]
@@ -406,14 +410,7 @@ class Symbols:
         if isinstance(first, Token) and first.type != "LBRACE":
             where = span(first)
             if first.type == "NUMBER":
-                if len(first.value) > 1:
-                    raise self._err(
-                        LatexSyntaxError,
-                        f"^{first.value} raises only to its first digit in LaTeX",
-                        first,
-                        suggestion=f"write ^{{{first.value}}}",
-                    )
-                return Node(sp.Integer(int(first.value)), *where)
+                return Node(self._digit(first, "^", "raises to"), *where)
             if first.type in ("LETTER", "GREEK"):
                 return self.symbol(first.value, None, None, where, False)
             raise self._err(LatexSyntaxError, f"unexpected {first.value} as an exponent", first)
