@@ -87,7 +87,7 @@ def doctest(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the site strictly into _build/html, executing every page; check it is offline."""
+    """Build the site strictly into _build/html, executing every page; check its assets and text."""
     install(session, "docs")
     fetch_mathjax(session)
     # Installs and the MathJax fetch above may use the network; the build may not. Sphinx and
@@ -109,6 +109,8 @@ def docs(session: nox.Session) -> None:
         env={"GRADPROOF_NB_EXECUTION_MODE": "force", **offline},
     )
     session.run("python", str(ROOT / "tools" / "check_offline.py"), str(HTML))
+    # The sentences are checked like the equations: no raw $, TeX, reST role or ** in the text.
+    session.run("python", str(ROOT / "tools" / "check_rendered_text.py"), str(HTML))
     session.log(f"open {HTML / 'index.html'}")
 
 

@@ -34,11 +34,14 @@ def _load_tool(name: str) -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # Registered first, as an import would: dataclasses look their module up while being made.
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
 check_offline = _load_tool("check_offline")
+check_rendered_text = _load_tool("check_rendered_text")
 
 
 if str(ROOT) not in sys.path:
@@ -203,6 +206,57 @@ def test_tiny_site_loads_nothing_remote_and_ships_mathjax(good_site: Path) -> No
     mathjax = [u.split("?")[0] for u in urls if "tex-chtml" in u]
     assert mathjax == ["_static/mathjax/tex-chtml.js"]
     assert (good_site / mathjax[0]).is_file()
+
+
+# Each kind of markup that can reach a reader unrendered, the way it happened on the site.
+UNRENDERED_PAGE = r"""
+# Unrendered markup
+
+A formula whose second line starts with a plus sign: $f(x) = a
++ b$, and the list item breaks it.
+
+TeX typed as prose: the ratio \frac{a}{b}.
+
+A reST role in Markdown: :func:`gradproof.check.check_gradient`.
+
+**Bold that never closes.
+
+```{code-cell} python
+from IPython.display import Markdown
+
+Markdown(r"$$a = b \quad \text{the q\_j sum to 1}$$")
+```
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("mathjax_dir")
+def test_text_scan_sees_each_unrendered_markup_in_a_built_page(tmp_path: Path) -> None:
+    run, out = build(tmp_path, UNRENDERED_PAGE)
+    assert run.returncode == 0, run.stdout + run.stderr  # Sphinx itself sees nothing wrong
+    found = {(d.page, d.kind, d.excerpt) for d in check_rendered_text.site_defects(out)}
+    expected = {
+        ("dollar sign", "starts with a plus sign: $f(x) = a"),
+        ("dollar sign", "b$, and the list item breaks it."),
+        ("TeX outside math", "TeX typed as prose: the ratio \\frac{a}{b}."),
+        ("reST role", "A reST role in Markdown: :func:"),
+        ("Markdown emphasis", "**Bold that never closes."),
+        ("TeX in \\text{}", "the q\\_j sum to 1"),
+    }
+    for kind, excerpt in expected:
+        assert any(k == kind and excerpt in e for page, k, e in found if page == "page.html"), (
+            kind,
+            excerpt,
+            found,
+        )
+    assert check_rendered_text.main([str(out)]) == 1
+
+
+@pytest.mark.slow
+def test_tiny_site_shows_no_unrendered_markup(good_site: Path) -> None:
+    # The passing page has inline and display math, roles, quotations and cell output.
+    assert check_rendered_text.site_defects(good_site) == []
+    assert check_rendered_text.main([str(good_site)]) == 0
 
 
 def test_read_the_docs_builds_with_the_docs_sessions_flags() -> None:
