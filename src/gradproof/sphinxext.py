@@ -131,7 +131,7 @@ class DerivationDirective(MathDirective):
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def _checked(self, parsed: Any, result: dict[str, Any], expect: tuple[int, ...]) -> nodes.Node:
-        lines = [f"- Notation: {parsed.notation.describe()}."]
+        lines = [f"- Notation: {parsed.notation.describe(markdown=True)}."]
         lines.append(f"- {result['summary'].split('; step ')[0].capitalize()}.")
         for line in result["lines"]:
             head = f"- Step {line['step']}"

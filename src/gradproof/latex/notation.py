@@ -105,6 +105,10 @@ def letter_key(spec: str, what: str = "letter") -> Key:
     raise ValueError(msg)
 
 
+# The standard readings that describe() names (f-string expressions take no backslash).
+_PARTIAL, _SUM, _EXP_POWER = r"\partial", r"\sum", r"\exp^{u}"
+
+
 def show_key(key: Key) -> str:
     r"""The LaTeX of a key: ``z``, ``\sigma``, ``\hat{y}``."""
     return key if isinstance(key, str) else rf"\{key[0]}{{{key[1]}}}"
@@ -230,21 +234,35 @@ class Notation:
         key = self.roles.get(role)
         return "" if key is None else show_key(key)
 
-    def describe(self) -> str:
-        """One line: ``logits z, targets p, ...`` and the switched-on options."""
-        parts = [f"{role} {show_key(key)}" for role, key in self.roles.items()]
+    def describe(self, *, markdown: bool = False) -> str:
+        r"""One line: ``logits z, targets p, ...`` and the switched-on options.
+
+        With `markdown`, each letter and formula is ``$...$`` math, for a page's prose.
+
+        >>> nt = Notation.parse(r"softmax=\hat y, partial=\theta")
+        >>> print(nt.describe(markdown=True).split(", ")[2], "|", nt.describe().split(", ")[-1])
+        softmax $\hat{y}$ | \theta read as \partial
+        """
+
+        def tex(text: str) -> str:
+            return f"${text}$" if markdown else text
+
+        def letters(texts: tuple[str, ...]) -> str:
+            return " ".join(tex(t) for t in texts)
+
+        parts = [f"{role} {tex(show_key(key))}" for role, key in self.roles.items()]
         if self.partial:
-            parts.append(f"{' '.join(self.partial)} read as \\partial")
+            parts.append(f"{letters(self.partial)} read as {tex(_PARTIAL)}")
         if self.sum:
-            parts.append(f"{' '.join(self.sum)} read as \\sum")
+            parts.append(f"{letters(self.sum)} read as {tex(_SUM)}")
         if self.exp_power:
-            parts.append("\\exp^{u} read as e^{u}")
+            parts.append(f"{tex(_EXP_POWER)} read as {tex('e^{u}')}")
         if self.weight_row:
-            parts.append(f"a weight letter without index is the row {self.weight_row}")
+            parts.append(f"a weight letter without index is the row {tex(self.weight_row)}")
         if self.constants:
-            parts.append(f"constants {' '.join(self.constants)}")
+            parts.append(f"constants {letters(self.constants)}")
         if self.vectors:
-            parts.append(f"vectors {' '.join(self.vectors)}")
+            parts.append(f"vectors {letters(self.vectors)}")
         return ", ".join(parts)
 
 
