@@ -92,15 +92,16 @@ CENTRAL_STEP = 2.0**-15
 r"""Central-difference step, about 3.05e-5. Truncation error :math:`h^2 |f'''|/6` and rounding
 error :math:`\epsilon S / h` (``S`` the size of the terms summed inside ``f``) balance near
 :math:`h = \sqrt[3]{3\epsilon} \approx 9\times10^{-6}` for unit-scale ``f``; measured on random
-cross-entropy problems, 2**-15 is the best power of two (median relative error 7e-11; 2**-14 and
-2**-16 both give 1.2e-10). The step is absolute, not scaled by ``|x|``: cross-entropy is invariant
+cross-entropy problems, :math:`2^{-15}` is the best power of two (median relative error 7e-11;
+:math:`2^{-14}` and :math:`2^{-16}` both give 1.2e-10). The step is absolute, not scaled by ``|x|``: cross-entropy is invariant
 to shifting the logits, so its curvature does not grow with ``|z|``. A power of two, so ``x + h``
 is exact for ``|x| < 2**37``; elsewhere the quotient divides by the step actually taken."""
 
 RICHARDSON_STEP = 2.0**-8
 """Richardson step, about 3.9e-3 (the second level uses half of it). Extrapolation removes the
 :math:`h^2` term and leaves :math:`O(h^4)`, so the best step is larger than central's: measured
-median relative error 1.4e-12 at 2**-8, against 2.7e-12 at 2**-9 and 2.2e-11 at 2**-6."""
+median relative error 1.4e-12 at :math:`2^{-8}`, against 2.7e-12 at :math:`2^{-9}` and 2.2e-11 at
+:math:`2^{-6}`."""
 
 FORWARD_STEP = 2.0**-27
 r"""Forward-difference step, about 7.5e-9, i.e. :math:`\sqrt{\epsilon}`: where the
@@ -595,8 +596,9 @@ def check_gradient(
     method : {"auto", "complex", "central", "richardson", "forward"}
         See the module docstring. ``"auto"`` uses the complex step when it is safe.
     step : float, optional
-        Step of the chosen method (default: ``COMPLEX_STEP`` 1e-20, ``CENTRAL_STEP`` 2**-15,
-        ``RICHARDSON_STEP`` 2**-8, ``FORWARD_STEP`` 2**-27). Not allowed with ``"auto"``.
+        Step of the chosen method (default: ``COMPLEX_STEP`` 1e-20, ``CENTRAL_STEP``
+        :math:`2^{-15}`, ``RICHARDSON_STEP`` :math:`2^{-8}`, ``FORWARD_STEP`` :math:`2^{-27}`).
+        Not allowed with ``"auto"``.
     rtol, atol : float, optional
         Tolerances of the pass rule ``|a - b| <= atol + rtol * |b|`` per component (``a``
         analytic, ``b`` numeric); defaults are the method's ``*_RTOL`` / ``*_ATOL`` constants.
@@ -795,13 +797,13 @@ def check_directional(
     answer), 3 with ``"central"``, 5 with ``"richardson"``. Use it when ``n`` is too large for
     :func:`check_gradient`'s ``n`` evaluations.
 
+    The other parameters, the return value and the pass rule (applied to the one scalar) are
+    those of :func:`check_gradient`; `worst_index` is ``()``.
+
     Parameters
     ----------
     direction : array_like, optional
         ``v``, shape of `x`, finite and nonzero; default a unit vector drawn with `seed`.
-
-    Other parameters, return value and the pass rule (applied to the one scalar) are those of
-    :func:`check_gradient`; `worst_index` is ``()``.
 
     Examples
     --------
