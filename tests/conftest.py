@@ -40,3 +40,23 @@ def page_text() -> Callable[[str], str]:
         return (DOCS / relative).read_text(encoding="utf-8")
 
     return read
+
+
+def check_derivations(text: str, tmp_path: Path) -> int:
+    """Run ``gradproof check`` on a page's ``{derivation}`` blocks, as the build's directive would.
+
+    Returns the command's exit status: 0 when every block holds as marked (each
+    ``:expect-false:`` step false, every other step true), 1 when one does not, 2 when a block
+    cannot be read. No Sphinx build is needed, so a mutated block is checked in a second.
+    """
+    from gradproof.cli import main  # noqa: PLC0415
+
+    page = tmp_path / "page.md"
+    page.write_text(text, encoding="utf-8")
+    return main(["check", str(page)])
+
+
+@pytest.fixture
+def derivations_status(tmp_path: Path) -> Callable[[str], int]:
+    """Return a function: page text -> exit status of ``gradproof check`` on its derivations."""
+    return lambda text: check_derivations(text, tmp_path)
