@@ -2,6 +2,8 @@
 
 Every mutation replaces a snippet that must occur exactly once in the page source, so a page
 edit that moves or rewrites the snippet makes the test fail loudly instead of passing vacuously.
+A wrong line in a ``{derivation}`` block is caught by ``gradproof check`` on the page (the
+build's directive reads and verifies it the same way); a wrong formula in a cell stops the page.
 """
 
 from __future__ import annotations
@@ -19,25 +21,83 @@ PAGES = [
     "theory/how-we-check.md",
 ]
 
-# (page, correct snippet, wrong replacement, what the wrong version claims)
-MUTATIONS = [
+# (page, correct line of a {derivation} block, wrong replacement, what the wrong version claims)
+DERIVATION_MUTATIONS = [
     (
         "theory/softmax-jacobian.md",
-        'Step(q(i) * KroneckerDelta(i, j) - q(i) * q(j), "split the fraction")',
-        'Step(q(i) * KroneckerDelta(i, j) - q(i) ** 2 * KroneckerDelta(i, j), "split the fraction")',
+        r"&= q_i \delta_{ij} - q_i q_j && \text{split the fraction}",
+        r"&= q_i \delta_{ij} - q_i^2 \delta_{ij} && \text{split the fraction}",
         "Jacobian diag(q) - q**2 elementwise (off-diagonal terms dropped)",
     ),
     (
         "theory/softmax-jacobian.md",
-        'Step(q(i) * (1 - q(i)), "the q_j sum to 1")',
-        'Step(q(i) * (1 - q(i)) / 2, "the q_j sum to 1")',
+        r"&= q_i (1 - q_i) && \text{the $q_j$ sum to $1$}",
+        r"&= \frac{q_i (1 - q_i)}{2} && \text{the $q_j$ sum to $1$}",
         "Gershgorin radius halved",
     ),
     (
+        "theory/softmax-jacobian.md",
+        r"&= 1 - \sum_i q_i^2 && \text{the $q_i$ sum to $1$}",
+        r"&= 1 - \sum_i q_i && \text{the $q_i$ sum to $1$}",
+        "trace 1 - sum q",
+    ),
+    (
+        "theory/softmax-jacobian.md",
+        r"&= \sum_i q_i \left(v_i - \sum_k q_k v_k\right)^2 && \text{a variance under $q$}",
+        r"&= \sum_i q_i v_i^2 && \text{a variance under $q$}",
+        "quadratic form without the mean",
+    ),
+    (
+        "theory/beyond.md",
+        r"&= \left(\sum_k p_k\right)\left(q_i \delta_{ij} - q_i q_j\right) && \text{the softmax Jacobian}",
+        r"&= q_i \delta_{ij} - q_i q_j && \text{the softmax Jacobian}",
+        "symbolic Hessian without the sum(p) factor",
+    ),
+    (
+        "theory/beyond.md",
+        r"&= \frac{1}{T}\left(\left(\sum_j p_j\right) \frac{e^{z_i / T}}{\sum_k e^{z_k / T}} - p_i\right)",
+        r"&= \frac{1}{T^2}\left(\left(\sum_j p_j\right) \frac{e^{z_i / T}}{\sum_k e^{z_k / T}} - p_i\right)",
+        "temperature gradient with 1/T^2 for fixed targets",
+    ),
+    (
+        "theory/beyond.md",
+        r"&= q_i - (1 - \varepsilon)\delta_{ic} - \frac{\varepsilon}{n}",
+        r"&= q_i - (1 - \varepsilon)\delta_{ic}",
+        "label smoothing without the uniform part",
+    ),
+    (
         "theory/stable-computation.md",
-        'Step(sp.log(sum_exp) + c, "log of a product")',
-        'Step(sp.log(sum_exp), "log of a product")',
+        r"&= \log \sum_k e^{z_k} + c && \text{log of a product}",
+        r"&= \log \sum_k e^{z_k} && \text{log of a product}",
         "log-sum-exp shift invariance (the textbook exercise)",
+    ),
+    (
+        "theory/stable-computation.md",
+        r"&= \log \sum_k e^{z_k} && \text{claimed: a shift changes nothing}",
+        r"&= \log \sum_k e^{z_k} + c && \text{claimed: a shift changes nothing}",
+        "the exercise's claim replaced by the truth: its expected ✗ must notice",
+    ),
+    (
+        "theory/stable-computation.md",
+        r"\frac{e^{z_i + c}}{\sum_k e^{z_k + c}} &= \frac{e^{z_i}}{\sum_k e^{z_k}}",
+        r"\frac{e^{z_i + c}}{\sum_k e^{z_k + c}} &= \frac{e^{z_i + c}}{\sum_k e^{z_k}}",
+        "softmax shift with the factor cancelled only below",
+    ),
+]
+
+# (page, correct snippet, wrong replacement, what the wrong version claims)
+MUTATIONS = [
+    (
+        "theory/softmax-jacobian.md",
+        "    return np.diag(q) - np.diag(q**2)",
+        "    return np.diag(q) - np.outer(q, q)",
+        "the elementwise Jacobian replaced by the right one: the page must notice",
+    ),
+    (
+        "theory/softmax-jacobian.md",
+        "np.linalg.matrix_rank(softmax_jacobian(at_gap(g)))",
+        "np.linalg.matrix_rank(softmax_jacobian(at_gap(g)), tol=1e-320)",
+        "a numerical rank that waits for underflow (the page's old claim)",
     ),
     (
         "theory/stable-computation.md",
@@ -53,20 +113,20 @@ MUTATIONS = [
     ),
     (
         "theory/beyond.md",
-        'Step(sum_p * (q(i) * KroneckerDelta(i, j) - q(i) * q(j)), "the softmax Jacobian")',
-        'Step(q(i) * KroneckerDelta(i, j) - q(i) * q(j), "the softmax Jacobian")',
-        "symbolic Hessian without the sum(p) factor",
-    ),
-    (
-        "theory/beyond.md",
         "lambda zz, t=T_value: cross_entropy_grad(zz / t, p_un) / t,",
         "lambda zz, t=T_value: cross_entropy_grad(zz / t, p_un),",
         "temperature gradient without the 1/T factor",
     ),
     (
         "theory/beyond.md",
-        'Step(sigmoid(u) - p[1], "p_1 + p_2 = 1")',
-        'Step(sigmoid(u) - p[2], "p_1 + p_2 = 1")',
+        "softmax(z_run / t) - p_one_hot) for t in temperatures",
+        "softmax(z_run / t) - softmax(teacher / t)) for t in temperatures",
+        "fixed targets that flatten with T: then q_T - p would not grow",
+    ),
+    (
+        "theory/beyond.md",
+        'Step(sigmoid(u) - p[1], "$p_1 + p_2 = 1$")',
+        'Step(sigmoid(u) - p[2], "$p_1 + p_2 = 1$")',
         "binary cross-entropy derivative sigma(u) - p_2",
     ),
     (
@@ -110,6 +170,35 @@ def test_wrong_formula_fails_page(
     assert mutated != text
     with pytest.raises(nbclient.exceptions.CellExecutionError):
         execute_page(mutated)
+
+
+# how-we-check.md explains the checkers; its derivations are being rewritten separately.
+PAGES_WITH_DERIVATION_BLOCKS = [page for page in PAGES if page != "theory/how-we-check.md"]
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_DERIVATION_BLOCKS)
+def test_page_derivations_hold(
+    page: str, page_text: Callable[[str], str], derivations_status: Callable[[str], int]
+) -> None:
+    text = page_text(page)
+    assert "```{derivation}" in text
+    assert derivations_status(text) == 0
+
+
+@pytest.mark.parametrize(
+    ("page", "right", "wrong"),
+    [pytest.param(page, right, wrong, id=why) for page, right, wrong, why in DERIVATION_MUTATIONS],
+)
+def test_wrong_derivation_line_is_caught(
+    page: str,
+    right: str,
+    wrong: str,
+    page_text: Callable[[str], str],
+    derivations_status: Callable[[str], int],
+) -> None:
+    text = page_text(page)
+    assert text.count(right) == 1, f"not found exactly once in {page}: {right!r}"
+    assert derivations_status(text.replace(right, wrong)) == 1
 
 
 @pytest.mark.parametrize("page", PAGES)
