@@ -19,7 +19,12 @@ INSTALL_COMMENT = (
     '(pip 25.1 or newer; see "Install" on the home page)'
 )
 # The pages this comment is checked on; the other pages adopt it as they are rewritten.
-PAGES_WITH_INSTALL_COMMENT = ["index.md"]
+PAGES_WITH_INSTALL_COMMENT = [
+    "index.md",
+    "theory/softmax-jacobian.md",
+    "theory/stable-computation.md",
+    "theory/beyond.md",
+]
 
 # (what the wrong version claims, correct line on the page, wrong line)
 DERIVATION_MUTATIONS = [
