@@ -54,6 +54,7 @@ extensions = [
     "thread_quotes",
     # The {derivation} directive: derivations in LaTeX, checked while the page is read.
     "gradproof.sphinxext",
+    "page_head",
 ]
 
 exclude_patterns = [
@@ -134,6 +135,7 @@ html_theme_options = {
 html_context = {"default_mode": "auto"}
 html_static_path = [str(MATHJAX_STATIC), str(CONF_STATIC)]
 html_css_files = ["gradproof.css"]
+html_favicon = str(CONF_STATIC / "favicon.svg")
 html_last_updated_fmt = None
 html_copy_source = True
 

@@ -311,7 +311,7 @@ def test_proved_for_all_n_when_identical_after_expansion():
 def test_plain_text():
     text = str(Derivation(Derivative(J, z[i]), [Step(q(i) - p[i], "claim")]))
     assert "d(J)/d(z[i])" in text
-    assert "[false]  claim" in text
+    assert "= q[i] - p[i]   ✗   claim" in text
 
 
 # ------------------------------------------------------------------------------------------

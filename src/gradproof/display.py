@@ -3,9 +3,14 @@ r"""What the pages show of the checks: derivations, tables, figures and "What wa
 Every page shows a thread's wrong formula next to the truth, keeps a record of the derivations
 and numeric checks it ran, and ends by saying exactly what ran. These helpers do that once:
 
+:func:`derivation_view`, :func:`render_derivation`
+    A :class:`~gradproof.derive.Derivation` as a reader sees it: one row per step with its ✓ or
+    ✗, the scope of the ✓ and the reason, as HTML (what a notebook and the site show) and as text
+    (what ``print`` shows); :func:`render_derivation` does it for any chain of LaTeX lines, so a
+    derivation written in a page is shown the same way.
 :func:`derivation_latex`, :func:`derivation_markdown`
-    A :class:`~gradproof.derive.Derivation` as an aligned chain with a ✓ or ✗ per step (what
-    ``Derivation.to_latex()`` and a notebook show), the Markdown adding what ran.
+    The chain as one aligned LaTeX block (``Derivation.to_latex()``), the Markdown adding what
+    ran: for text-only front ends and for glueing a one-line result into prose.
 :func:`compare`
     Arrays side by side, one row per index value, numbers to a stated number of digits.
 :func:`table`
@@ -44,28 +49,123 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gradproof._derivation_view import (
+    LEGEND_HTML,
+    RenderedDerivation,
+    StepView,
+    math_text_html,
+    render_derivation,
+    with_legend,
+)
 from gradproof.check import GradCheckResult
-from gradproof.derive import Derivation, DerivationReport, latex
+from gradproof.derive import Derivation, DerivationReport, StepResult, latex
+from gradproof.derive._printing import sstr
 from gradproof.derive._report import step_list
 
 __all__ = [
+    "LEGEND_HTML",
     "Ledger",
     "Markdown",
+    "RenderedDerivation",
+    "StepView",
     "checked_summary",
     "compare",
     "derivation_latex",
     "derivation_markdown",
+    "derivation_view",
     "fmt",
+    "math_text_html",
     "png",
+    "render_derivation",
     "table",
+    "with_legend",
 ]
 
 # MathJax's \class (its html extension) marks each step; conf/_static/gradproof.css colours them.
-_STEP_OK = r"\class{gp-ok}{\checkmark}"
-_STEP_FALSE = r"\class{gp-false}{\times}"
+# One glyph each, set as text: \times would read as multiplication next to the math.
+_STEP_OK = r"\class{gp-ok}{\text{✓}}"
+_STEP_FALSE = r"\class{gp-false}{\text{✗}}"
 
 
 # ------------------------------------------------------------------------------ derivations
+
+
+def step_scope(report: DerivationReport, result: StepResult) -> str:
+    """What a step's ✓ covers, short enough to sit next to the mark (empty for a ✗).
+
+    >>> from sympy import Derivative
+    >>> from gradproof.derive import Derivation, J, Step, i, k, p, q, total, z
+    >>> d = Derivation(Derivative(J, z[i]), [Step(total(p[k], k) * q(i) - p[i]), Step(q(i))])
+    >>> report = d.verify()
+    >>> step_scope(report, report.steps[0]), step_scope(report, report.steps[1])
+    ('n = 2…5', '')
+    """
+    if not result.ok:
+        return ""
+    if result.status == "proved for all n":
+        return "all n"
+    scope = "n = " + _span(report.ns)
+    if report.Ds and report.linear_layer:
+        scope += ", D = " + _span(report.Ds)
+    return scope + (", numeric" if result.status == "numeric" else "")
+
+
+def _span(values: Sequence[int]) -> str:
+    ordered = sorted(values)
+    return f"{ordered[0]}…{ordered[-1]}" if len(ordered) > 1 else f"{ordered[0]}"
+
+
+def derivation_view(derivation: Derivation) -> RenderedDerivation:
+    """The derivation as a reader sees it (verifies it): HTML for the site, text for ``print``.
+
+    Each step is a row with its line, a ✓ with what it covers or a ✗, and its reason; under
+    the chain, one paragraph on what ran and what failed (see :func:`render_derivation`).
+
+    Examples
+    --------
+    >>> from sympy import Derivative
+    >>> from gradproof.derive import Derivation, J, Step, i, p, q, z
+    >>> d = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i], "drops $p$")], ns=(2, 3))
+    >>> print(derivation_view(d))  # doctest: +ELLIPSIS
+    d(J)/d(z[i])
+      = q[i] - p[i]   ✗   drops $p$
+    Checked exactly for n = 2, 3 at every i; step 1 is false: at n = 2, i = 1, ...
+    """
+    report = derivation.verify()
+    steps = [
+        StepView(
+            latex=latex(st.expr),
+            ok=res.ok,
+            why=st.why,
+            scope=step_scope(report, res),
+            plain=sstr(st.expr),
+        )
+        for st, res in zip(derivation.steps, report.steps, strict=True)
+    ]
+    return render_derivation(
+        latex(derivation.lhs),
+        steps,
+        lhs_plain=sstr(derivation.lhs),
+        title=derivation.title,
+        summary=_summary(report, markdown=True),
+        summary_plain=_summary(report, markdown=False),
+    )
+
+
+def _summary(report: DerivationReport, *, markdown: bool) -> str:
+    """What ran and what failed, as one paragraph; a line that follows only from a false step
+    but not from the left-hand side is named as such."""
+    extra = ""
+    if report.first_false is not None:
+        later = [r.number for r in report.steps[report.first_false :] if r.ok and not r.equals_lhs]
+        if later:
+            verb = "follows" if len(later) == 1 else "follow"
+            extra = (
+                f" {step_list(later).capitalize()} {verb} from the line before but not from "
+                "the left-hand side."
+            )
+    summary = report.describe(markdown=markdown)
+    return summary[0].upper() + summary[1:] + "." + extra
 
 
 def derivation_latex(derivation: Derivation) -> str:
@@ -79,7 +179,7 @@ def derivation_latex(derivation: Derivation) -> str:
     >>> from gradproof.derive import Derivation, J, Step, i, p, q, z
     >>> print(derivation_latex(Derivation(Derivative(J, z[i]), [Step(q(i), "no $p$")], ns=(2,))))
     \begin{aligned}
-    \frac{\partial J}{\partial z_{i}} &= q_{i} && \class{gp-false}{\times}\quad \text{no }p
+    \frac{\partial J}{\partial z_{i}} &= q_{i} && \class{gp-false}{\text{✗}}\quad \text{no }p
     \end{aligned}
     """
     report = derivation.verify()
@@ -97,19 +197,8 @@ def derivation_markdown(derivation: Derivation) -> str:
 
     A line that follows from a false step but not from the left-hand side is named as such.
     """
-    report = derivation.verify()
     head = f"**{derivation.title}**\n\n" if derivation.title else ""
-    extra = ""
-    if report.first_false is not None:
-        later = [r.number for r in report.steps[report.first_false :] if r.ok and not r.equals_lhs]
-        if later:
-            verb = "follows" if len(later) == 1 else "follow"
-            extra = (
-                f" {step_list(later).capitalize()} {verb} from the line before but not from "
-                "the left-hand side."
-            )
-    summary = report.describe(markdown=True)
-    text = summary[0].upper() + summary[1:] + "." + extra
+    text = _summary(derivation.verify(), markdown=True)
     return f"{head}$$\n{derivation_latex(derivation)}\n$$\n\n{text}\n"
 
 

@@ -66,9 +66,9 @@ Examples
 True
 >>> print(d)  # doctest: +NORMALIZE_WHITESPACE
 d(J)/d(z[i])
-  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   [exact]  chain rule
-  = q[i] - p[i]   [exact]  targets sum to 1
-checked exactly for n = 2, 3, 4, 5 at every i; assuming Sum(p[k], (k, 1, n)) = 1
+  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   ✓ n = 2…5   chain rule
+  = q[i] - p[i]   ✓ n = 2…5   targets sum to 1
+Checked exactly for n = 2, 3, 4, 5 at every i; assuming Sum(p[k], (k, 1, n)) = 1.
 >>> wrong = Derivation(Derivative(J, z[i]), [Step(-p[i] + p[i] * q(i), "drops the sum")])
 >>> wrong.verify().assert_first_false(1)
 >>> wrong.verify().first_false, wrong.verify().counterexample["setting"]

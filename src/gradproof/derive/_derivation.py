@@ -121,14 +121,13 @@ class Derivation:
     # ---- text ------------------------------------------------------------------------------
 
     def __str__(self) -> str:
-        report = self.verify()
-        lines = [sstr(self.lhs)]
-        for st, res in zip(self.steps, report.steps, strict=True):
-            tag = res.status if res.status != "proved for all n" else "proved for all n"
-            note = f"  {st.why}" if st.why else ""
-            lines.append(f"  = {sstr(st.expr)}   [{tag}]{note}")
-        lines.append(report.summary)
-        return "\n".join(lines)
+        """One line per step with its ✓ (and what it covers) or ✗, then what ran.
+
+        See :func:`gradproof.display.derivation_view`, which also gives the HTML.
+        """
+        from gradproof.display import derivation_view  # noqa: PLC0415  (display imports derive)
+
+        return derivation_view(self).text
 
     def __repr__(self) -> str:
         return f"<Derivation {self.title or sstr(self.lhs)}: {len(self.steps)} steps>"
@@ -142,7 +141,14 @@ class Derivation:
 
         return derivation_latex(self)
 
+    def _repr_html_(self) -> str:
+        # What a notebook and the site show: one row per step (gradproof.display.derivation_view).
+        from gradproof.display import derivation_view  # noqa: PLC0415  (display imports derive)
+
+        return derivation_view(self).html
+
     def _repr_markdown_(self) -> str:
+        # For front ends that show Markdown but not HTML: one aligned LaTeX block.
         from gradproof.display import derivation_markdown  # noqa: PLC0415  (display imports derive)
 
         return derivation_markdown(self)
