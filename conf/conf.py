@@ -114,6 +114,10 @@ napoleon_numpy_docstring = True
 # cross-reference that cannot resolve; the numpy layout keeps types as text.
 napoleon_use_param = False
 napoleon_use_rtype = False
+# Each section of the API page names its module, so signatures need not repeat it; a long
+# signature puts one parameter on a line (it would otherwise widen a phone's page).
+add_module_names = False
+python_maximum_signature_line_length = 60
 
 # -- HTML -------------------------------------------------------------------
 

@@ -15,13 +15,22 @@ For every page it asserts:
 - every image loaded (``naturalWidth > 0``), no response was an HTTP error, no request left
   127.0.0.1, the console logged no error and no script threw;
 - the article column does not scroll sideways (wide derivations scroll inside their own box);
+- the page has a favicon that loads, a meta description and OpenGraph tags (title, description,
+  type); a page with a derivation shows the legend of its marks before the first one;
 - every download link of the page (``.ipynb``, ``.md``) resolves, and a page with code cells
   offers its executed ``.ipynb``;
 - a thread page (``seeds/``) shows its Verdict admonition without a click.
 
+Every page is opened twice: on a desktop (1400 px wide) and on a phone (390 × 844). On the phone
+the document must be no wider than the screen, and every mark and every reason of every
+derivation must lie within it (not past the right edge, not cut off by a box that scrolls).
+Each page's weight is reported: the bytes of the page and everything it loaded, as served
+(uncompressed) and gzip-compressed as a web server would send them; a page above
+``WEIGHT_BUDGET`` fails.
+
 Then ``search.html?q=softmax`` must list results, and the execution statistics table must list
 every page that has code cells, with its run time. With ``--screenshots DIR`` it saves the landing
-page and one seed page (light and dark) for review.
+page and some thread and theory pages, desktop and phone, light and dark, for review.
 
 Usage::
 
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gzip
 import http.server
 import re
 import shutil
@@ -43,7 +53,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags of FACTS.md: without the background-networking ones Chromium keeps trying to reach
@@ -58,7 +68,11 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--disable-quic",
 )
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORT = VIEWPORTS["desktop"]
+# Everything a page loads (HTML, CSS, scripts, fonts, images), uncompressed. The site's pages
+# weigh 0.6-1.1 MB with MathJax's fonts; 3.8-4.0 MB before the theme's icon library went.
+WEIGHT_BUDGET = 2_000_000
 TIMEOUT_MS = 30_000
 # Sphinx fills the result list within a second of loading searchindex.js.
 SEARCH_TIMEOUT_MS = 10_000
@@ -68,8 +82,11 @@ MATH_OPTIONAL = {"genindex.html", "py-modindex.html", "search.html", "execution.
 VERDICT_PAGES = re.compile(r"^seeds/.+\.html$")
 SCREENSHOT_PAGES = {
     "index.html": "index",
+    "seeds/000-goodfellow-cross-entropy.html": "seed-000",
     "seeds/001-derivative-of-softmax-loss.html": "seed-001",
+    "seeds/002-cross-entropy-logits.html": "seed-002",
     "theory/softmax-jacobian.html": "theory-jacobian",  # the heat map, in both themes
+    "api.html": "api",
 }
 SEARCH_QUERY = "softmax"
 
@@ -113,6 +130,40 @@ _FACTS_JS = """async () => {
     .filter(el => !inCell(el, 'tag_raises-exception')).map(el => el.innerText.slice(0, 200));
   const math = [...document.querySelectorAll('.math')];
   const article = document.querySelector('.bd-article') || document.body;
+  // A derivation's marks and reasons must be on screen: inside the viewport and not cut off by
+  // an ancestor that scrolls or clips (a long line may scroll; its mark and reason may not).
+  const viewportWidth = document.documentElement.clientWidth;
+  const clippedBy = el => {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return null;  // not displayed (e.g. an empty reason)
+    if (r.left < -1 || r.right > viewportWidth + 1) return `the screen (${Math.round(r.left)}..${Math.round(r.right)} px of ${viewportWidth})`;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.overflowX === 'visible') continue;
+      const box = a.getBoundingClientRect();
+      if (r.left < box.left - 1 || r.right > box.right + 1) return `a box that scrolls (${a.tagName.toLowerCase()}.${[...a.classList].join('.')})`;
+    }
+    return null;
+  };
+  const derivationParts = [
+    ...document.querySelectorAll('.gp-derivation .gp-mark, .gp-derivation .gp-why'),
+    // Marks set inside MathJax (\\class{gp-ok}, Derivation.to_latex()) count too.
+    ...document.querySelectorAll('mjx-container[display="true"] .gp-ok, mjx-container[display="true"] .gp-false'),
+  ].filter(el => !el.closest('mjx-assistive-mml'));  // MathJax's hidden copy for screen readers
+  const offscreen = derivationParts.map(el => {
+    const where = clippedBy(el);
+    return where && `${el.classList.contains('gp-why') ? 'reason' : 'mark'} ${JSON.stringify(el.textContent.trim().slice(0, 40))} is cut off by ${where}`;
+  }).filter(Boolean);
+  const firstDerivation = document.querySelector(
+    '.gp-derivation, mjx-container[display="true"] .gp-ok, mjx-container[display="true"] .gp-false');
+  const legend = document.querySelector('.gp-legend');
+  const meta = name => {
+    const el = document.querySelector(`meta[name="${name}"], meta[property="${name}"]`);
+    return el ? el.getAttribute('content') : null;
+  };
+  const icon = document.querySelector('link[rel~="icon"]');
+  const resources = performance.getEntriesByType('resource');
+  const nav = performance.getEntriesByType('navigation')[0];
   return {
     title: document.title,
     mjx: document.querySelectorAll('mjx-container').length,
@@ -133,8 +184,20 @@ _FACTS_JS = """async () => {
     verdictVisible: [...document.querySelectorAll('.admonition')]
       .filter(a => (a.querySelector('.admonition-title') || {}).textContent === 'Verdict')
       .some(a => a.checkVisibility() && !a.closest('details:not([open])')),
-    wideMath: [...document.querySelectorAll("mjx-container[display='true']")]
+    wideMath: [...document.querySelectorAll("mjx-container[display='true'], .gp-rhs")]
       .filter(m => m.scrollWidth > m.clientWidth + 1).length,
+    docWidth: document.documentElement.scrollWidth,
+    viewportWidth,
+    offscreen,
+    derivations: document.querySelectorAll('.gp-derivation').length,
+    legendMissing: !!firstDerivation && !(legend && legend.checkVisibility() &&
+      (legend.compareDocumentPosition(firstDerivation) & Node.DOCUMENT_POSITION_FOLLOWING)),
+    meta: Object.fromEntries(['description', 'og:title', 'og:description', 'og:type']
+      .map(k => [k, meta(k)])),
+    icon: icon ? icon.href : null,
+    loaded: [document.location.href, ...resources.map(e => e.name)],
+    bytes: (nav ? nav.encodedBodySize : 0) +
+      resources.reduce((total, e) => total + (e.encodedBodySize || 0), 0),
   };
 }"""
 
@@ -156,6 +219,10 @@ class PageResult:
     images: int = 0
     wide_math: int = 0  # displayed equations wider than the column (they scroll in their box)
     cells: int = 0  # executed code cells (MyST-NB)
+    viewport: str = "desktop"
+    doc_width: int = 0  # the document's width in px (at most the viewport's on a phone)
+    bytes: int = 0  # the page and everything it loaded, uncompressed
+    gzip_bytes: int = 0  # the same, each file gzip-compressed as a server would send it
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -224,10 +291,36 @@ class Browser:
         self.context.close()
 
 
-def check_page(browser: Browser, base: str, path: str, *, dark: bool = False) -> PageResult:
-    """Load one page and return what it showed and what is wrong with it."""
-    result = PageResult(path)
+def gzip_size(html_dir: Path, base: str, urls: list[str]) -> int:
+    """The bytes of the files behind ``urls`` (each once) when gzip-compressed (level 6)."""
+    total = 0
+    for url in dict.fromkeys(u.split("#")[0].split("?")[0] for u in urls):
+        if not url.startswith(base):
+            continue
+        rel = unquote(url[len(base) :]) or "index.html"
+        file = html_dir / rel
+        if file.is_dir():
+            file = file / "index.html"
+        if file.is_file():
+            total += len(gzip.compress(file.read_bytes(), compresslevel=6, mtime=0))
+    return total
+
+
+def check_page(
+    browser: Browser,
+    base: str,
+    path: str,
+    *,
+    dark: bool = False,
+    viewport: str = "desktop",
+    html_dir: Path | None = None,
+) -> PageResult:
+    """Load one page at ``viewport`` and return what it showed and what is wrong with it."""
+    result = PageResult(
+        path if viewport == "desktop" else f"{path} ({viewport})", viewport=viewport
+    )
     page = browser.context.new_page()
+    page.set_viewport_size(VIEWPORTS[viewport])
     console: list[str] = []
     http_errors: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
@@ -257,6 +350,25 @@ def check_page(browser: Browser, base: str, path: str, *, dark: bool = False) ->
     p += [f"console error: {c}" for c in console]
     if facts["overflow"] > 1:
         p.append(f"the article is {facts['overflow']} px wider than its column")
+    if facts["docWidth"] > facts["viewportWidth"]:
+        p.append(
+            f"the document is {facts['docWidth']} px wide on a {facts['viewportWidth']} px screen"
+        )
+    p += facts["offscreen"]
+    if facts["legendMissing"]:
+        p.append("a derivation without the legend of its marks before it")
+    p += [f"no {key} meta tag" for key, value in facts["meta"].items() if not value]
+    if facts["icon"] is None:
+        p.append("no favicon link")
+    else:
+        (icon_status,) = page.evaluate(_STATUS_JS, [facts["icon"]])
+        if icon_status != 200:
+            p.append(f"favicon {facts['icon']} gave HTTP {icon_status}")
+    result.bytes = facts["bytes"]
+    if html_dir is not None:
+        result.gzip_bytes = gzip_size(html_dir, base, facts["loaded"])
+    if result.bytes > WEIGHT_BUDGET:
+        p.append(f"the page weighs {result.bytes:,} bytes, over the budget of {WEIGHT_BUDGET:,}")
     for url, status in zip(facts["downloads"], statuses, strict=True):
         if status != 200:
             p.append(f"download link {url} gave HTTP {status}")
@@ -265,6 +377,7 @@ def check_page(browser: Browser, base: str, path: str, *, dark: bool = False) ->
     if VERDICT_PAGES.match(path) and not facts["verdictVisible"]:
         p.append("no visible Verdict admonition")
     result.wide_math, result.cells = facts["wideMath"], facts["cells"]
+    result.doc_width = facts["docWidth"]
     page.close()
     return result
 
@@ -307,15 +420,28 @@ def check_execution_table(
     return result
 
 
-def screenshot(browser: Browser, base: str, path: str, out: Path, *, dark: bool = False) -> None:
-    """Save the top of a page, and its first figure and first displayed equation if any."""
+def screenshot(
+    browser: Browser,
+    base: str,
+    path: str,
+    out: Path,
+    *,
+    dark: bool = False,
+    viewport: str = "desktop",
+) -> None:
+    """Save the top of a page, and its first figure and first derivation or equation if any."""
     page = browser.context.new_page()
+    page.set_viewport_size(VIEWPORTS[viewport])
     # The profile is shared, so the mode stored by a dark screenshot would carry over: set both.
     page.add_init_script(f"localStorage.setItem('mode', '{'dark' if dark else 'light'}')")
     page.goto(base + path, wait_until="load", timeout=TIMEOUT_MS)
     page.evaluate(_FACTS_JS)  # waits for MathJax and images
     page.screenshot(path=str(out.with_suffix(".png")))
-    for suffix, selector in [("figure", ".cell_output img"), ("math", "div.math")]:
+    for suffix, selector in [
+        ("figure", ".cell_output img"),
+        ("math", ".gp-derivation, div.math"),
+        ("signature", "dl.py.function > dt"),
+    ]:
         target = page.locator(selector).first
         if target.count():
             target.scroll_into_view_if_needed()
@@ -341,9 +467,17 @@ def check_site(
         with serve(html_dir) as base, sync_playwright() as pw:
             browser = Browser(pw, profile, executable)
             try:
-                results = [check_page(browser, base, path) for path in paths]
+                results = [
+                    check_page(browser, base, path, viewport=viewport, html_dir=html_dir)
+                    for path in paths
+                    for viewport in VIEWPORTS
+                ]
                 if "execution.html" in paths:
-                    executed = [r.path.removesuffix(".html") for r in results if r.cells]
+                    executed = [
+                        r.path.removesuffix(".html")
+                        for r in results
+                        if r.cells and r.viewport == "desktop"
+                    ]
                     results.append(check_execution_table(browser, base, executed))
                 if "search.html" in paths:
                     results.append(check_search(browser, base))
@@ -353,9 +487,20 @@ def check_site(
                         for old in screenshots.glob(f"{name}*.png"):
                             old.unlink()  # a figure a page no longer has must not linger
                     for path, name in SCREENSHOT_PAGES.items():
-                        if path in paths:
-                            screenshot(browser, base, path, screenshots / name)
-                            screenshot(browser, base, path, screenshots / f"{name}-dark", dark=True)
+                        if path not in paths:
+                            continue
+                        for viewport in VIEWPORTS:
+                            for dark in (False, True):
+                                label = name + ("-phone" if viewport == "phone" else "")
+                                label += "-dark" if dark else ""
+                                screenshot(
+                                    browser,
+                                    base,
+                                    path,
+                                    screenshots / label,
+                                    dark=dark,
+                                    viewport=viewport,
+                                )
             finally:
                 browser.close()
     finally:
@@ -372,9 +517,10 @@ def main(argv: list[str] | None = None) -> int:
     results = check_site(args.html_dir, screenshots=args.screenshots, executable=args.chromium)
     for r in results:
         status = "ok  " if r.ok else "FAIL"
+        weight = f"{r.bytes / 1e6:.2f} MB ({r.gzip_bytes / 1e6:.2f} gzip)" if r.bytes else ""
         print(
-            f"{status} {r.path:<45} math={r.mjx:<4} scrolling={r.wide_math:<3} "
-            f"images={r.images:<3} {r.title}"
+            f"{status} {r.path:<53} math={r.mjx:<4} scrolling={r.wide_math:<3} "
+            f"images={r.images:<3} width={r.doc_width:<5} {weight:<22} {r.title}"
         )
         for problem in r.problems:
             print(f"       - {problem}")
