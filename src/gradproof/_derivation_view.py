@@ -53,7 +53,13 @@ LEGEND_HTML = (
     f'<span class="gp-mark gp-false">{_CROSS}</span> false (counterexample under the '
     "derivation)</p>"
 )
-_DERIVATION_START = re.compile(r'<div class="gp-derivation[" ]')
+# Where a derivation starts in a page: a rendered one, or displayed math holding the marks of
+# Derivation.to_latex() (glued into a page as an equation).
+_DERIVATION_START = re.compile(
+    r'<div class="gp-derivation[" ]'
+    r'|<div class="(?:[^"]* )?math[ "][^>]*>(?:(?!</div>).)*\\class\{gp-(?:ok|false)\}',
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -239,13 +245,15 @@ def render_derivation(
 
 
 def with_legend(page_html: str) -> str:
-    """`page_html` with ``LEGEND_HTML`` (the key to the marks) before its first derivation.
+    r"""`page_html` with ``LEGEND_HTML`` (the key to the marks) before its first derivation.
 
     A page without a derivation, or with a legend before its first one, is left as it is.
 
     >>> with_legend('<p>a</p><div class="gp-derivation">x</div><div class="gp-derivation">y')
     ... # doctest: +ELLIPSIS
     '<p>a</p><p class="gp-legend">...</p><div class="gp-derivation">x</div><div class="gp-derivation">y'
+    >>> with_legend(r'<div class="math">\[x \class{gp-ok}{\text{✓}}\]</div>')  # doctest: +ELLIPSIS
+    '<p class="gp-legend">...</p><div class="math">...'
     >>> with_legend("<p>no derivation</p>")
     '<p>no derivation</p>'
     """
