@@ -27,6 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MATHJAX_STATIC = ROOT / "_build" / "mathjax" / "static"
 CONF_STATIC = Path(__file__).resolve().parent / "_static"
 ICONS_STATIC = ROOT / "_build" / "icons" / "static"
+# Every page's kernel (and the kernel server, which imports Matplotlib once per build) reads
+# the site's Matplotlib settings: figure sizes and text sizes for a phone's column as well as
+# a desktop's. Set before the kernels start (config-inited), so they inherit it.
+os.environ["MATPLOTLIBRC"] = str(Path(__file__).resolve().parent / "matplotlibrc")
 # Build machinery that is not part of the package: kernel_forkserver starts each page's kernel
 # from a process that has imported NumPy, SymPy, Matplotlib and gradproof once per build.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
@@ -57,6 +61,7 @@ extensions = [
     "gradproof.sphinxext",
     "page_head",
     "icons",
+    "math_punctuation",
 ]
 
 exclude_patterns = [
@@ -143,6 +148,7 @@ html_context = {"default_mode": "auto"}
 # into ICONS_STATIC; it is copied over the theme's 1.5 MB original.
 html_static_path = [str(MATHJAX_STATIC), str(ICONS_STATIC), str(CONF_STATIC)]
 html_css_files = ["gradproof-icons.css", "gradproof.css"]
+html_js_files = ["gradproof-search.js"]
 html_favicon = str(CONF_STATIC / "favicon.svg")
 html_last_updated_fmt = None
 html_copy_source = True

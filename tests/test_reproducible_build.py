@@ -10,9 +10,10 @@ every published file must match byte for byte (images by SHA-256), after one doc
 
 Not compared: ``.doctrees/``, Sphinx's pickled build cache (absolute paths; never published).
 Nothing else needed masking: the config has no date (no copyright year, no "last updated"),
-MyST-NB shows no execution times, and ``gradproof.display.png`` writes PNGs without a software
-tag. The pages use PNG only: Matplotlib's SVG embeds a date and random element ids (it would need
-``svg.hashsalt`` and ``SOURCE_DATE_EPOCH`` in the kernel), so a guard below keeps SVG out.
+MyST-NB shows no execution times, ``gradproof.display.png`` writes PNGs without a software tag,
+and ``gradproof.display.svg`` writes SVGs without a date and with element ids from a fixed salt.
+Matplotlib's own SVG output embeds a date and random ids, so a guard below keeps pages from
+writing SVG any other way.
 
 A second page draws from an unseeded generator: its page must differ between the builds, which
 proves the comparison bites. A grep over ``docs/`` keeps the real pages on seeded generators.
@@ -58,12 +59,19 @@ Derivation(Derivative(J, zs[i]), [Step(Sum(p[k], (k, 1, n)) * q(i) - p[i], "chai
 ```{code-cell} python
 import matplotlib.pyplot as plt
 
-from gradproof.display import png
+from gradproof.display import png, svg
 
 fig, ax = plt.subplots()
 ax.plot(z, "o-")
 ax.set_title("seeded")
 png(fig)
+```
+
+```{code-cell} python
+fig, ax = plt.subplots()
+ax.plot(z, "s--", label="seeded")
+ax.legend()
+svg(fig)
 ```
 
 ```{code-cell} python
@@ -141,6 +149,7 @@ def test_two_builds_publish_the_same_files(two_builds: list[Path]) -> None:
     assert "<img" in seeded
     assert "\\frac" in seeded or "\\partial" in seeded  # the derivation rendered as math
     assert len(list((first / "_images").glob("*.png"))) == 2
+    assert len(list((first / "_images").glob("*.svg"))) == 1
 
 
 @pytest.mark.slow
@@ -186,7 +195,7 @@ def test_patterns_allow_seeded_generators(line: str) -> None:
     assert not GLOBAL_RNG.search(line)
 
 
-def test_real_pages_use_seeded_generators_and_png_only() -> None:
+def test_real_pages_use_seeded_generators_and_no_raw_svg() -> None:
     pages = _pages()
     assert len(pages) > 5
     found = [

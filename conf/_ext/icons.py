@@ -58,6 +58,8 @@ SWAP_JS = """
     if (!name) return;
     const [w, h, d] = ICONS[style][ALIASES[name] || name];
     const out = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    // Other attributes stay: the theme shows one of three icons by their data-mode.
+    for (const a of el.attributes) if (a.name !== "class") out.setAttribute(a.name, a.value);
     out.setAttribute("class", ["svg-inline--fa", ...classes.filter((c) => !(c in STYLE))].join(" "));
     out.setAttribute("viewBox", `0 0 ${w} ${h}`);
     out.setAttribute("aria-hidden", "true");

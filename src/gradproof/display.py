@@ -21,8 +21,10 @@ and numeric checks it ran, and ends by saying exactly what ran. These helpers do
 :func:`checked_summary`
     That summary from any :class:`~gradproof.derive.DerivationReport`,
     :class:`~gradproof.derive.Derivation` or :class:`~gradproof.check.GradCheckResult`.
-:func:`png`
-    A Matplotlib figure as a PNG output on an opaque white background.
+:func:`png`, :func:`svg`
+    A Matplotlib figure as a PNG or SVG output on an opaque white background, byte for byte the
+    same on every build. The site's kernels read ``conf/matplotlibrc`` (text sizes that stay
+    readable when a figure is shrunk to a phone's column).
 
 The returned objects render as Markdown in a notebook (``_repr_markdown_``; the site renders it
 as MyST, so ``$...$`` is math) and print as plain text.
@@ -77,6 +79,7 @@ __all__ = [
     "math_text_html",
     "png",
     "render_derivation",
+    "svg",
     "table",
     "with_legend",
 ]
@@ -564,25 +567,56 @@ class _PNG:
         return f"<PNG image, {len(self.data)} bytes>"
 
 
+class _SVG:
+    def __init__(self, data: str) -> None:
+        self.data = data
+
+    def _repr_svg_(self) -> str:
+        return self.data
+
+    def __repr__(self) -> str:
+        return f"<SVG image, {len(self.data)} characters>"
+
+
+def _save(fig: Any, fmt: str, dpi: int) -> bytes:
+    if not hasattr(fig, "savefig"):
+        msg = f"fig must be a Matplotlib figure; got {type(fig).__name__}"
+        raise TypeError(msg)
+    import matplotlib as mpl  # noqa: PLC0415  (only pages with figures need it)
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    # No date or software tag, and SVG element ids from a fixed salt instead of random ones: a
+    # rebuild gives identical bytes (tests/test_reproducible_build.py).
+    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    with mpl.rc_context({"svg.hashsalt": "gradproof", "svg.fonttype": "path"}):
+        fig.savefig(
+            buffer,
+            format=fmt,
+            dpi=dpi,
+            facecolor="white",
+            bbox_inches="tight",
+            metadata=metadata,
+        )
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def png(fig: Any, *, dpi: int = 110) -> _PNG:
     """A Matplotlib figure as PNG output, opaque white (readable on dark themes), then closed.
 
     The page shows the returned object (as a cell's last expression or with ``display``);
-    the bytes carry no software tag, so a rebuild gives identical output.
+    the bytes carry no software tag, so a rebuild gives identical output. Use it for images
+    (a heat map); :func:`svg` suits line plots.
     """
-    if not hasattr(fig, "savefig"):
-        msg = f"fig must be a Matplotlib figure; got {type(fig).__name__}"
-        raise TypeError(msg)
-    buffer = io.BytesIO()
-    fig.savefig(
-        buffer,
-        format="png",
-        dpi=dpi,
-        facecolor="white",
-        bbox_inches="tight",
-        metadata={"Software": None},
-    )
-    import matplotlib.pyplot as plt  # noqa: PLC0415  (only pages with figures need it)
+    return _PNG(_save(fig, "png", dpi))
 
-    plt.close(fig)
-    return _PNG(buffer.getvalue())
+
+def svg(fig: Any) -> _SVG:
+    """A Matplotlib figure as SVG output (sharp at any size), opaque white, then closed.
+
+    Line plots are smaller and sharper as SVG than as PNG. The text is drawn as paths, so it
+    looks the same on every machine, and the file carries no date and no random ids, so a
+    rebuild gives identical output.
+    """
+    return _SVG(_save(fig, "svg", 72).decode("utf-8"))
