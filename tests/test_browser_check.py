@@ -34,6 +34,24 @@ def _load_tool(name: str) -> ModuleType:
 browser_check = _load_tool("browser_check")
 
 
+def _load_renderer() -> ModuleType:
+    """gradproof's derivation renderer, which needs only the standard library.
+
+    The browser session installs Playwright and pytest, not gradproof and its NumPy stack.
+    """
+    path = ROOT / "src" / "gradproof" / "_derivation_view.py"
+    spec = importlib.util.spec_from_file_location("_derivation_view", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_derivation_view"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+renderer = _load_renderer()
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -82,12 +100,47 @@ MATHJAX_HEAD = (
     "<script>window.MathJax = {tex: {packages: {'[-]': ['noundefined']}}};</script>"
     '<script defer src="_static/mathjax/tex-chtml.js"></script>'
 )
+# What conf/_ext/page_head.py and html_favicon give every page of the site.
+HEAD = (
+    '<meta charset="utf-8">'
+    + MATHJAX_HEAD
+    + '<link rel="icon" href="favicon.svg">'
+    + '<meta name="description" content="A test page.">'
+    + '<meta property="og:title" content="Test"><meta property="og:description" content="A test.">'
+    + '<meta property="og:type" content="article">'
+)
 PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>'
+)
+
+# A derivation with a line far too long for a phone, rendered by the site's renderer and laid
+# out by the site's CSS: on a phone the line scrolls in its box, its mark and reason do not.
+LONG_LINE = " + ".join([r"\sum_{k=1}^{n} p_{k} \log q_{k}"] * 6)
+DERIVATION = renderer.render_derivation(
+    r"\frac{\partial J}{\partial z_i}",
+    [
+        renderer.StepView(LONG_LINE, ok=True, why="chain rule, every term", scope="n = 2…5"),
+        renderer.StepView(r"q_i - p_i", ok=False, why="the targets dropped"),
+    ],
+    summary="Step 2 is false.",
+).html
+SITE_CSS = '<link rel="stylesheet" href="_static/gradproof.css">'
+# The layout the site had before: marks and reasons as columns of one MathJax block that
+# scrolls as a whole, so on a phone they sit past the right edge of its box.
+OLD_DERIVATION = (
+    r"""<div class="math" style="overflow-x: auto; max-width: 100%">\[\begin{aligned}
+  \frac{\partial J}{\partial z_i} &= """
+    + LONG_LINE
+    + r""" && \class{gp-ok}{\text{✓}}\quad
+  \text{chain rule} \\ &= q_i - p_i && \class{gp-false}{\text{✗}}\quad \text{the targets dropped}
+\end{aligned}\]</div>"""
+)
 
 PAGES = {
     # A sound page: typeset math, an image and a notebook download that load, and a deliberate
     # failure in a raises-exception cell.
-    "good.html": f"""<html><head>{MATHJAX_HEAD}</head><body><div class="bd-article">
+    "good.html": f"""<html><head>{HEAD}</head><body><div class="bd-article">
         <p>The gradient is <span class="math">\\(q - p\\)</span>.</p>
         <div class="math">\\[\\nabla_z J = (\\textstyle\\sum p)\\, q - p\\]</div>
         <img src="pixel.png" alt="one pixel">
@@ -97,6 +150,34 @@ PAGES = {
         </div></div>
         <pre>$$ code may show dollars and \\begin{{aligned}} $$</pre>
         </div></body></html>""",
+    # The site's derivation layout with its legend: sound at 1400 px and at 390 px.
+    "derivation.html": f"""<html><head>{HEAD}{SITE_CSS}</head><body><div class="bd-article">
+        {renderer.LEGEND_HTML}{DERIVATION}</div></body></html>""",
+    "old-derivation.html": f"""<html><head>{HEAD}{SITE_CSS}</head><body><div class="bd-article">
+        {renderer.LEGEND_HTML}{OLD_DERIVATION}</div></body></html>""",
+    # The site's rows forced into four fixed columns, in a box that scrolls: the line fits no
+    # phone, and its mark and reason are pushed past the box's edge.
+    "fixed-columns.html": f"""<html><head>{HEAD}{SITE_CSS}<style>
+        .gp-steps {{ grid-template-columns: 3rem 700px 6rem 10rem !important; }}
+        .gp-step > * {{ grid-row: 1; }} .gp-lhs {{ grid-column: 1; }} .gp-rhs {{ grid-column: 2; }}
+        .gp-step > .gp-mark {{ grid-column: 3; }} .gp-why {{ grid-column: 4; }}
+        </style></head><body><div class="bd-article" style="overflow-x: auto">
+        {renderer.LEGEND_HTML}{DERIVATION}</div></body></html>""",
+    "no-legend.html": f"""<html><head>{HEAD}{SITE_CSS}</head><body><div class="bd-article">
+        {DERIVATION}</div></body></html>""",
+    # 600 px of content without a box that scrolls: wider than a phone's screen.
+    "wide.html": f"""<html><head>{HEAD}</head><body>
+        <p><span class="math">\\(q\\)</span></p><div style="width: 600px">wide</div>
+        </body></html>""",
+    # No description, no OpenGraph tags, an icon link that gives 404, an icon left undrawn.
+    "bare.html": f"""<html><head>{MATHJAX_HEAD}<link rel="icon" href="missing.ico"></head>
+        <body><p><span class="math">\\(q\\)</span></p>
+        <i class="fa-solid fa-bars"></i></body></html>""",
+    "no-favicon.html": f"""<html><head>{MATHJAX_HEAD}</head><body>
+        <p><span class="math">\\(q\\)</span></p></body></html>""",
+    # A page that loads more than the weight budget.
+    "heavy.html": f"""<html><head>{HEAD}<script src="heavy.js"></script></head><body>
+        <p><span class="math">\\(q\\)</span></p></body></html>""",
     # A TeX macro MathJax does not know renders as an error box, not as math.
     "tex-error.html": f"""<html><head>{MATHJAX_HEAD}</head><body>
         <p><span class="math">\\(\\notamacro{{q}}\\)</span></p></body></html>""",
@@ -141,6 +222,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     site = tmp_path_factory.mktemp("site")
     shutil.copytree(MATHJAX, site / "_static" / "mathjax")
     (site / "pixel.png").write_bytes(base64.b64decode(PIXEL))
+    (site / "favicon.svg").write_text(FAVICON, encoding="utf-8")
+    shutil.copy(ROOT / "conf" / "_static" / "gradproof.css", site / "_static" / "gradproof.css")
+    # Over the budget by 100 kB: a comment, so the script runs without an error.
+    (site / "heavy.js").write_text("/*" + "x" * browser_check.WEIGHT_BUDGET + "*/", "utf-8")
     (site / "good.ipynb").write_text('{"cells": []}', encoding="utf-8")
     for name, html in PAGES.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
@@ -219,3 +304,75 @@ def test_an_executed_page_missing_from_the_statistics_fails(results: dict[str, A
     problems = _problems(results, "execution.html (table)")
     assert "good is executed but missing from the table" in problems
     assert "seeds/folded" not in problems  # listed, with a time
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["good.html", "derivation.html"])
+@pytest.mark.parametrize("viewport", ["", " (phone)"])
+def test_sound_pages_pass_on_desktop_and_phone(
+    results: dict[str, Any], path: str, viewport: str
+) -> None:
+    result = results[path + viewport]
+    assert result.problems == [], result.problems
+    assert result.viewport == ("phone" if viewport else "desktop")
+
+
+@pytest.mark.slow
+def test_the_derivation_line_scrolls_on_a_phone_but_its_marks_do_not(
+    results: dict[str, Any],
+) -> None:
+    # The page passed (above) although its long line is wider than the phone: it scrolls.
+    assert results["derivation.html (phone)"].wide_math >= 1
+    assert results["derivation.html (phone)"].doc_width <= 390
+
+
+@pytest.mark.slow
+def test_marks_and_reasons_past_the_edge_fail_on_a_phone(results: dict[str, Any]) -> None:
+    problems = _problems(results, "old-derivation.html (phone)")
+    # MathJax draws ✓ from its own font (CSS content, no text); ✗ is text.
+    assert problems.count("is cut off by") == 2, problems
+    assert 'mark "✗" is cut off by' in problems
+    assert "mark" not in _problems(results, "old-derivation.html")  # the desktop has room
+
+
+@pytest.mark.slow
+def test_reasons_past_the_edge_fail_on_a_phone(results: dict[str, Any]) -> None:
+    problems = _problems(results, "fixed-columns.html (phone)")
+    assert 'reason "chain rule, every term" is cut off by the screen' in problems
+    assert 'mark "verified, n = 2…5n = 2…5" is cut off by the screen' in problems
+    assert "the document is" not in problems  # the box scrolls; the page is not wider
+
+
+@pytest.mark.slow
+def test_a_document_wider_than_the_phone_fails(results: dict[str, Any]) -> None:
+    problems = _problems(results, "wide.html (phone)")
+    assert "the document is 6" in problems
+    assert "px wide on a 390 px screen" in problems
+    assert "px wide on a" not in _problems(results, "wide.html")
+
+
+@pytest.mark.slow
+def test_a_derivation_without_the_legend_fails(results: dict[str, Any]) -> None:
+    for path in ("no-legend.html", "no-legend.html (phone)"):
+        assert "without the legend of its marks" in _problems(results, path)
+
+
+@pytest.mark.slow
+def test_missing_meta_tags_and_favicon_and_undrawn_icons_fail(results: dict[str, Any]) -> None:
+    bare = _problems(results, "bare.html")
+    for tag in ("description", "og:title", "og:description", "og:type"):
+        assert f"no {tag} meta tag" in bare
+    assert "favicon" in bare
+    assert "missing.ico gave HTTP 404" in bare
+    assert "icon not drawn (not in the icon subset?): fa-solid fa-bars" in bare
+    assert "no favicon link" in _problems(results, "no-favicon.html")
+
+
+@pytest.mark.slow
+def test_each_page_reports_its_weight_and_a_heavy_one_fails(results: dict[str, Any]) -> None:
+    good = results["good.html"]
+    assert good.bytes > 1_000_000  # the page and MathJax (1.2 MB) at least
+    assert 0 < good.gzip_bytes < good.bytes
+    heavy = _problems(results, "heavy.html")
+    assert "over the budget of" in heavy
+    assert "over the budget" not in _problems(results, "good.html")

@@ -46,6 +46,7 @@ _TEX_WORDS = {
     "cdots": "⋯",
 }
 _DROP = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg|displaystyle|textstyle|,|;|!|quad|qquad)")
+_SCRIPT = re.compile(r"([_^])\{([^{}]*)\}")  # z_{i} -> z_i, so a \frac around it matches
 _FRAC = re.compile(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _WRAPPER = re.compile(r"\\(?:operatorname|mathrm|text|mathbf|boldsymbol|mathit)\s*\{([^{}]*)\}")
 _MACRO = re.compile(r"\\([A-Za-z]+)\s?")
@@ -54,12 +55,12 @@ _MACRO = re.compile(r"\\([A-Za-z]+)\s?")
 def tex_to_text(tex: str) -> str:
     r"""LaTeX as the plain text a link preview can show.
 
-    >>> tex_to_text(r"\frac{\partial J}{\partial z_i} = q_i - p_i")
+    >>> tex_to_text(r"\frac{\partial J}{\partial z_{i}} = q_i - p_i")
     '∂J/∂z_i = q_i - p_i'
     >>> tex_to_text(r"\left(\sum_{k \ne i} p_{k}\right) \operatorname{softmax}(z)")
-    '(Σ_k ≠ i p_k) softmax(z)'
+    '(Σ_k ≠i p_k) softmax(z)'
     """
-    text = _DROP.sub("", tex)
+    text = _SCRIPT.sub(r"\1\2", _DROP.sub("", tex))
     for _ in range(3):  # nested fractions
         text = _FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", text)
     text = _WRAPPER.sub(r"\1", text)

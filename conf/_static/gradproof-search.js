@@ -8,14 +8,30 @@
     ".cell_input",                 // code a reader sees only after unfolding it
     ".gp-legend",                  // the key to the marks, on every page with a derivation
     ".gp-sr",                      // "verified" / "false" for screen readers
-    "button",
+    // The page's contents list, its printed copy and buttons ("Contents").
+    ".bd-toc", "#jb-print-docs-body", "nav", "button",
   ].join(", ");
+  // Math is TeX source in the page's HTML (MathJax typesets it in the browser): show it as
+  // readable text, the way the page's meta description does (conf/_ext/page_head.py).
+  const WORDS = {partial: "∂", sum: "Σ", prod: "Π", ne: "≠", neq: "≠", le: "≤", ge: "≥",
+    cdot: "·", times: "×", nabla: "∇", delta: "δ", sigma: "σ", theta: "θ", alpha: "α",
+    to: "→", in: "∈", infty: "∞", dots: "…", ldots: "…", cdots: "⋯"};
+  const texToText = (tex) => tex
+    .replace(/\\[()\[\]]/g, "")
+    .replace(/\\(?:left|right|big|Big|displaystyle|textstyle|quad|qquad|[,;!])/g, "")
+    .replace(/([_^])\{([^{}]*)\}/g, "$1$2")
+    .replace(/\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, "$1/$2")
+    .replace(/\\(?:operatorname|mathrm|text|mathbf|boldsymbol)\s*\{([^{}]*)\}/g, "$1")
+    .replace(/\\([A-Za-z]+)\s?/g, (_, word) => WORDS[word] || word)
+    .replace(/[{}]/g, "")
+    .replace(/\s+/g, " ").trim();
   document.addEventListener("DOMContentLoaded", () => {
     if (typeof Search === "undefined" || typeof Search.htmlToText !== "function") return;
     const toText = Search.htmlToText;
     Search.htmlToText = (htmlString, anchor) => {
       const doc = new DOMParser().parseFromString(htmlString, "text/html");
       doc.querySelectorAll(NOT_TEXT).forEach((el) => el.remove());
+      doc.querySelectorAll(".math").forEach((el) => { el.textContent = texToText(el.textContent); });
       return toText(doc.documentElement.outerHTML, anchor);
     };
   });
