@@ -10,15 +10,22 @@ from sympy import Derivative, Eq, Ne, Sum, exp
 from gradproof.check import check_directional, check_gradient
 from gradproof.derive import SUM_P_IS_1, Derivation, J, Step, i, j, k, n, p, q, total, z
 from gradproof.display import (
+    LEGEND_HTML,
     Ledger,
     Markdown,
+    StepView,
     checked_summary,
     compare,
     derivation_latex,
     derivation_markdown,
+    derivation_view,
     fmt,
+    math_text_html,
     png,
+    render_derivation,
+    svg,
     table,
+    with_legend,
 )
 from gradproof.examples import p_run, z_run
 from gradproof.functions import cross_entropy, softmax
@@ -141,6 +148,29 @@ def test_png_returns_png_bytes_and_closes_the_figure():
         png("not a figure")
 
 
+def _line_plot():
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [0, 1, 4], label="a line")
+    ax.legend()
+    return fig
+
+
+def test_svg_is_the_same_bytes_every_time_and_closes_the_figure():
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig = _line_plot()
+    first = svg(fig)._repr_svg_()
+    assert first.lstrip().startswith("<?xml")
+    assert "<svg" in first
+    assert not plt.fignum_exists(fig.number)
+    assert "<dc:date>" not in first  # no build date
+    assert svg(_line_plot())._repr_svg_() == first  # ids from a fixed salt, not random
+    with pytest.raises(TypeError, match="Matplotlib figure"):
+        svg(None)
+
+
 def test_a_pass_where_the_numeric_side_is_zero_reports_no_relative_error():
     # Along a direction that moves every logit equally the loss does not change: numeric 0.
     result = check_directional(
@@ -166,10 +196,10 @@ def test_rendering_follows_the_checked_expression():
     wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])])
     tex_right, tex_wrong = right.to_latex(), wrong.to_latex()
     assert r"\left(\sum_{j=1}^{n} p_{j}\right) q_{i} - p_{i}" in tex_right
-    assert r"\checkmark" in tex_right
-    assert r"\times" not in tex_right
+    assert r"\class{gp-ok}{\text{✓}}" in tex_right
+    assert "✗" not in tex_right
     assert "q_{i} - p_{i} &&" in tex_wrong
-    assert r"\times" in tex_wrong
+    assert r"\class{gp-false}{\text{✗}}" in tex_wrong
     md = wrong._repr_markdown_()
     assert md.startswith("$$\n\\begin{aligned}")
     assert "step 1 is false" in md
@@ -204,3 +234,113 @@ def test_derivation_methods_render_through_display():
     assert derivation_markdown(dv).startswith("$$\n" + derivation_latex(dv) + "\n$$\n\n")
     titled = dv.replace(title="The short form")
     assert derivation_markdown(titled).startswith("**The short form**\n\n$$\n")
+
+
+# ------------------------------------------------------------------------------ the HTML view
+# What the site shows of a derivation: one row per step, each with its mark, scope and reason.
+
+
+def _view(*steps: StepView, **options: str):
+    return render_derivation(r"\frac{\partial J}{\partial z_i}", list(steps), **options)
+
+
+def test_each_step_is_a_row_with_its_line_mark_and_reason():
+    out = _view(
+        StepView("q_i - p_i", ok=True, why="chain rule", scope="n = 2…5"),
+        StepView("q_i", ok=False, why="drops $p_i$"),
+    )
+    html = out.html
+    assert html.count('<div class="gp-step gp-step-ok">') == 1
+    assert html.count('<div class="gp-step gp-step-false">') == 1
+    # Every formula is a span of class math (the only elements MathJax typesets in a page),
+    # the left-hand side only in the first row.
+    assert html.count('<span class="math notranslate nohighlight">') == 4
+    assert html.count(r"\frac{\partial J}{\partial z_i}") == 1
+    assert r"\(\displaystyle = q_i - p_i\)" in html
+    # One drawn glyph per mark, a label for screen readers, and the scope beside the ✓.
+    assert html.count('<svg class="gp-glyph"') == 2
+    assert '<span class="gp-sr">verified, n = 2…5</span>' in html
+    assert '<span class="gp-sr">false</span>' in html
+    assert '<span class="gp-scope" aria-hidden="true">n = 2…5</span>' in html
+    assert r"drops <span class=" in html
+    assert 'aria-label="Derivation: 2 steps, 1 false"' in html
+    assert r"\times" not in html
+    assert "\\checkmark" not in html
+
+
+def test_the_rows_come_in_the_order_of_the_steps():
+    out = _view(*(StepView(f"a_{t}", ok=True) for t in range(1, 5)))
+    positions = [out.html.index(f"= a_{t}") for t in range(1, 5)]
+    assert positions == sorted(positions)
+
+
+def test_text_is_escaped_and_math_passes_through():
+    assert math_text_html("a <b> & $x < y$") == (
+        'a &lt;b&gt; &amp; <span class="math notranslate nohighlight">\\(x &lt; y\\)</span>'
+    )
+    assert math_text_html(r"costs \$5 or $6") == "costs $5 or $6"  # unmatched: all text
+    out = _view(StepView("x", ok=True), title="A <title>", anchor='eq-"1"', number="2.1")
+    assert "A &lt;title&gt;" in out.html
+    assert 'id="eq-&quot;1&quot;"' in out.html
+    assert '<span class="gp-eqno">(2.1)</span>' in out.html
+
+
+def test_plain_text_shows_the_same_marks_scopes_and_reasons():
+    out = _view(
+        StepView("q_i", ok=True, scope="all n", plain="q[i]", why="defn", tag="3"),
+        StepView("r_i", ok=False, plain="r[i]"),
+        lhs_plain="dJ/dz[i]",
+        summary="one false",
+    )
+    assert str(out).splitlines() == [
+        "dJ/dz[i]",
+        "  = q[i]   ✓ all n   defn   (3)",
+        "  = r[i]   ✗",
+        "one false",
+    ]
+
+
+def test_bad_steps_are_refused():
+    with pytest.raises(ValueError, match="at least one StepView"):
+        _view()
+    with pytest.raises(TypeError, match="StepView objects; got str"):
+        render_derivation("x", ["y"])
+
+
+def test_a_derivation_shows_its_verdicts_and_scopes():
+    wrong = Derivation(
+        Derivative(J, z[i]),
+        [Step(total(p[k], k) * q(i) - p[i], "chain rule"), Step(q(i) - p[i], "drops the sum")],
+        title="Dropped sum",
+        ns=(2, 3),
+    )
+    view = derivation_view(wrong)
+    assert wrong._repr_html_() == view.html
+    assert str(wrong) == view.text
+    assert view.html.count("gp-step-ok") == 1
+    assert view.html.count("gp-step-false") == 1
+    assert '<span class="gp-sr">verified, n = 2…3</span>' in view.html
+    assert "step 2 is false" in view.html
+    assert view.text.splitlines()[:3] == [
+        "Dropped sum",
+        "d(J)/d(z[i])",
+        "  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   ✓ n = 2…3   chain rule",
+    ]
+
+
+def test_the_legend_goes_before_the_first_derivation_only():
+    two = (
+        f"<p>a</p>{_view(StepView('x', ok=True)).html}<p>b</p>{_view(StepView('y', ok=False)).html}"
+    )
+    page = with_legend(two)
+    assert page.count(LEGEND_HTML) == 1
+    assert page.index(LEGEND_HTML) < page.index('class="gp-derivation"')
+    assert with_legend(page) == page  # once is enough
+    assert with_legend("<p>no derivation</p>") == "<p>no derivation</p>"
+    # A to_latex() block glued as an equation counts as a derivation.
+    glued = (
+        '<p>x</p><div class="pasted-math math notranslate" id="e">\\[a \\class{gp-ok}{b}\\]</div>'
+    )
+    assert with_legend(glued).index(LEGEND_HTML) == len("<p>x</p>")
+    plain_math = '<div class="math">\\[a = b\\]</div>'
+    assert with_legend(plain_math) == plain_math

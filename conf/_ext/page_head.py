@@ -64,14 +64,18 @@ def tex_to_text(tex: str) -> str:
     for _ in range(3):  # nested fractions
         text = _FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", text)
     text = _WRAPPER.sub(r"\1", text)
-    text = _MACRO.sub(lambda m: _TEX_WORDS.get(m.group(1), m.group(1)), text)
+    # A symbol takes the space after its macro (\ne i -> ≠i); a word keeps it (\log q -> log q).
+    text = _MACRO.sub(
+        lambda m: _TEX_WORDS.get(m.group(1), m.group(1) + m.group(0)[len(m.group(1)) + 1 :]),
+        text,
+    )
     text = text.replace("{", "").replace("}", "")
     return re.sub(r"\s+", " ", text).strip()
 
 
 def _plain(node: nodes.Node) -> str:
     parts = []
-    for child in node.traverse(nodes.Text):
+    for child in node.findall(nodes.Text):
         math = next((a for a in _ancestors(child) if isinstance(a, nodes.math)), None)
         parts.append(tex_to_text(child.astext()) if math is not None else child.astext())
     return re.sub(r"\s+", " ", "".join(parts)).strip()

@@ -22,7 +22,7 @@
     .replace(/([_^])\{([^{}]*)\}/g, "$1$2")
     .replace(/\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/g, "$1/$2")
     .replace(/\\(?:operatorname|mathrm|text|mathbf|boldsymbol)\s*\{([^{}]*)\}/g, "$1")
-    .replace(/\\([A-Za-z]+)\s?/g, (_, word) => WORDS[word] || word)
+    .replace(/\\([A-Za-z]+)(\s?)/g, (_, word, space) => WORDS[word] || word + space)
     .replace(/[{}]/g, "")
     .replace(/\s+/g, " ").trim();
   document.addEventListener("DOMContentLoaded", () => {
