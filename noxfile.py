@@ -205,8 +205,10 @@ def browser(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmark(session: nox.Session) -> None:
-    """Measure accuracy, scaling, verify and build cost; write benchmarks/results.json."""
-    install(session, "docs", "bench")
+    """Measure accuracy, scaling, verify, build cost and page weight; write the results."""
+    # browser: the page weights are measured in headless Chromium (tools/browser_check.py).
+    install(session, "docs", "bench", "browser")
+    ensure_chromium(session)
     fetch_mathjax(session)
     session.run("python", "-m", "benchmarks.run", *session.posargs)
 

@@ -4,7 +4,8 @@ Usage (from the repository root)::
 
     python -m benchmarks.run                # everything, as `nox -s benchmark` does
     python -m benchmarks.run --quick        # tiny sizes, no build: a smoke test
-    python -m benchmarks.run --skip build   # leave out a part (accuracy, scaling, verify, build)
+    python -m benchmarks.run --skip build   # leave out a part (accuracy, scaling, verify,
+                                            # latex, build, weight)
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ import json
 import math
 from pathlib import Path
 
-from benchmarks import accuracy, build_cost, latex_check, machine, scaling, verify_cost
+from benchmarks import (
+    accuracy,
+    build_cost,
+    latex_check,
+    machine,
+    page_weight,
+    scaling,
+    verify_cost,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-PARTS = ("accuracy", "scaling", "verify", "latex", "build")
+PARTS = ("accuracy", "scaling", "verify", "latex", "build", "weight")
 BUILDS = ("full", "full_plain_kernels", "no_execution", "serve_first", "serve_rebuild")
 # 2: builds carry CPU seconds and forkserver counts; full_plain_kernels added.
 SCHEMA_VERSION = 2
@@ -76,6 +85,9 @@ def run(parts: tuple[str, ...] = PARTS, *, quick: bool = False, out: Path | None
             write(results, out)
         results["build"] = build_cost.measure()
         results["targets"].update(results["build"]["targets"])
+    if "weight" in parts:
+        results["weight"] = page_weight.measure()
+        results["targets"].update(page_weight.targets(results["weight"]))
     _stamp_load(info)
     return results
 
@@ -203,6 +215,13 @@ def report(results: dict) -> str:
                 ]
             )
         out.append(_table(["build", "wall", "cpu", "kernels forked", "exit"], rows))
+    if "weight" in results:
+        out.append("\nPage weight (what a browser downloads; uncompressed and gzip)")
+        rows = [
+            [r["page"], _bytes(r["bytes"]), _bytes(r["gzip_bytes"])]
+            for r in results["weight"]["pages"]
+        ]
+        out.append(_table(["page", "as served", "gzip"], rows))
     out.append("\nTargets")
     rows = [
         [name, t["measured"], "met" if t["met"] else "MISSED"]
@@ -229,11 +248,11 @@ def write(results: dict, path: Path = RESULTS) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, no build")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, no build or weights")
     parser.add_argument("--skip", action="append", default=[], choices=PARTS)
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
-    skip = set(args.skip) | ({"build"} if args.quick else set())
+    skip = set(args.skip) | ({"build", "weight"} if args.quick else set())
     results = run(tuple(p for p in PARTS if p not in skip), quick=args.quick, out=args.out)
     write(results, args.out)
     print(report(results))

@@ -173,6 +173,14 @@ def _check_schema(results: dict, parts: tuple[str, ...]) -> None:
         assert results["build"]["full"]["forkserver"]["refused"] == 0
         assert results["build"]["full"]["forkserver"]["failed"] == []
         assert results["build"]["full_plain_kernels"]["forkserver"] is None
+    if "weight" in parts:
+        pages = {r["page"] for r in results["weight"]["pages"]}
+        docs = Path(run.__file__).resolve().parents[1] / "docs"
+        # Every page of the site is weighed (generated ones too: index, search).
+        sources = {p.relative_to(docs).with_suffix(".html").as_posix() for p in docs.rglob("*.md")}
+        assert sources <= pages
+        for r in results["weight"]["pages"]:
+            assert 0 < r["gzip_bytes"] < r["bytes"]
 
 
 @pytest.mark.slow
@@ -182,6 +190,7 @@ def test_quick_run_writes_a_valid_results_file(tmp_path: Path) -> None:
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["quick"] is True
     assert "build" not in results  # --quick never builds the site
+    assert "weight" not in results
     _check_schema(results, ("accuracy", "scaling", "verify"))
     assert "Targets" in run.report(results)
 

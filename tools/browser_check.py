@@ -516,6 +516,30 @@ def check_site(
     return results
 
 
+def page_weights(html_dir: Path, *, executable: str = CHROMIUM) -> dict[str, tuple[int, int]]:
+    """Each page's weight at the desktop width: (bytes as served, bytes gzip-compressed).
+
+    ``benchmarks/page_weight.py`` reports these; the pages are loaded as :func:`check_page`
+    loads them.
+    """
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (browser group only)
+
+    profile = Path(tempfile.mkdtemp(prefix="gradproof-chromium-"))
+    try:
+        with serve(html_dir) as base, sync_playwright() as pw:
+            browser = Browser(pw, profile, executable)
+            try:
+                out = {}
+                for path in page_paths(html_dir):
+                    result = check_page(browser, base, path, html_dir=html_dir)
+                    out[path] = (result.bytes, result.gzip_bytes)
+            finally:
+                browser.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("html_dir", type=Path)
