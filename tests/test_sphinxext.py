@@ -70,11 +70,14 @@ def bad_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
 
 @pytest.mark.slow
 def test_a_passing_derivation_shows_each_step_with_its_mark(good_page: str) -> None:
-    # three steps of the first block and the second block's last step
-    assert good_page.count(r"\class{gp-ok}{\checkmark}") == 4
-    assert r"\text{n = 2…5}" in good_page
-    assert r"\text{chain rule}" in good_page
+    # One row per step, drawn by gradproof.display.render_derivation: three steps of the first
+    # block and the second block's last step hold.
+    assert good_page.count('<div class="gp-step gp-step-ok">') == 4
+    assert good_page.count('<div class="gp-step gp-step-false">') == 1
+    assert '<span class="gp-sr">verified, n = 2…5</span>' in good_page
+    assert '<div class="gp-why">chain rule</div>' in good_page
     assert r"-\sum_j p_j (\delta_{ij} - q_i)" in good_page  # as written, not reprinted
+    assert good_page.count('class="gp-legend"') == 1  # the key to the marks, once
     assert "What was checked" in good_page
     assert "checked exactly for n = 2, 3, 4, 5 at every i" in good_page
     # the notation in the box is typeset, not TeX shown as text (tools/check_rendered_text.py)
@@ -83,13 +86,14 @@ def test_a_passing_derivation_shows_each_step_with_its_mark(good_page: str) -> N
 
 @pytest.mark.slow
 def test_the_label_is_an_equation_that_eq_references(good_page: str) -> None:
-    assert 'id="equation-ce-grad"' in good_page
+    assert '<div class="gp-derivation" id="equation-ce-grad"' in good_page
+    assert '<span class="gp-eqno">(1)</span>' in good_page
     assert '<a class="reference internal" href="#equation-ce-grad">(1)</a>' in good_page
 
 
 @pytest.mark.slow
 def test_an_expected_false_step_is_shown_with_its_counterexample(good_page: str) -> None:
-    assert r"\class{gp-false}{\times}\ \scriptsize\text{expected}" in good_page
+    assert '<span class="gp-sr">false, expected</span>' in good_page
     assert "a line the thread wrote wrong, as expected" in good_page
     assert "previous line = " in good_page
 

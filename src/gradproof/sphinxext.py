@@ -14,7 +14,9 @@ Add ``"gradproof.sphinxext"`` to ``extensions`` (this module needs Sphinx). In a
 The body is read by :mod:`gradproof.latex` and every step verified by :mod:`gradproof.derive`
 while the page is read. It is shown as written, one step per row, each with ✓ and the sizes it
 was checked for (or ✗), numbered and referencable as an equation (``{eq}`ce-grad```), followed
-by a collapsed "What was checked" with the settings and the counterexamples.
+by a collapsed "What was checked" with the settings and the counterexamples. In HTML the rows
+are drawn by :func:`gradproof.display.render_derivation`, as a derivation shown from Python is
+(one grid row per step that fits a phone); other builders get the aligned LaTeX.
 
 Options: ``label``, ``notation`` (see :class:`gradproof.latex.Notation`), ``assume``, ``where``
 and ``define`` (several separated by ``;``), ``expect-false`` (the steps that a thread wrote
@@ -32,7 +34,9 @@ from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.directives.patches import MathDirective
+from sphinx.util.math import get_node_equation_number
 
+from gradproof._derivation_view import StepView, render_derivation
 from gradproof.latex import LatexError, Notation, read_align
 from gradproof.latex.checking import check_parsed, describe_counterexample
 from gradproof.latex.markdown import block_mismatches, expected_false, split_list
@@ -104,8 +108,35 @@ class DerivationDirective(MathDirective):
         self.arguments = []
         self.options.pop("nowrap", None)
         out = super().run()
+        # The math node keeps the aligned LaTeX (other builders, the search index) and its
+        # number and target; the HTML builder draws it from these rows (_visit_math_block).
+        block = next(n for n in out if isinstance(n, nodes.math_block))
+        block["gp_derivation"] = self._rows(parsed, result, expect)
         out.append(self._checked(parsed, result, expect))
         return out
+
+    @staticmethod
+    def _rows(parsed: Any, result: dict[str, Any], expect: tuple[int, ...]) -> dict[str, Any]:
+        report_ns = _ns_text(result)
+        steps = []
+        for step, line in zip(parsed.steps, result["lines"], strict=True):
+            ok = line["verdict"] == "true"
+            if ok:
+                scope = _short_scope(line, report_ns)
+            else:
+                scope = "expected" if step.number in expect else ""
+            tags = ", ".join(t[t.index("{") + 1 : -1] for t in step.tags)
+            steps.append(
+                StepView(
+                    latex=step.latex,
+                    ok=ok,
+                    relation=step.relation,
+                    why=step.reason.replace("$", "\\$"),
+                    scope=scope,
+                    tag=tags,
+                )
+            )
+        return {"lhs": parsed.lines[0].latex, "steps": steps}
 
     def _shift_lines(self, problem: str, result: dict[str, Any]) -> str:
         for line in result["lines"]:
@@ -121,10 +152,10 @@ class DerivationDirective(MathDirective):
         for step, line in zip(parsed.steps, result["lines"], strict=True):
             left = parsed.lines[0].latex if step.number == 1 else ""
             if line["verdict"] == "true":
-                mark = rf"\class{{gp-ok}}{{\checkmark}}\ \scriptsize\text{{{_short_scope(line, report_ns)}}}"
+                mark = rf"\class{{gp-ok}}{{\text{{✓}}}}\ \scriptsize\text{{{_short_scope(line, report_ns)}}}"
             else:
                 note = "expected" if step.number in expect else "false"
-                mark = rf"\class{{gp-false}}{{\times}}\ \scriptsize\text{{{note}}}"
+                mark = rf"\class{{gp-false}}{{\text{{✗}}}}\ \scriptsize\text{{{note}}}"
             why = rf"\quad \text{{{step.reason}}}" if step.reason else ""
             tags = "".join(rf"\quad \text{{({t[t.index('{') + 1 : -1]})}}" for t in step.tags)
             rows.append(rf"{left} &{step.relation} {step.latex} && {mark}{why}{tags}")
@@ -162,7 +193,33 @@ def _ns_text(result: dict[str, Any]) -> str:
     return f"n = {ns[0]}…{ns[-1]}" if len(ns) > 1 else f"n = {ns[0]}"
 
 
+def _draw_derivations(app: Sphinx) -> None:
+    """Make the HTML builder draw derivation blocks as rows, other math blocks as before.
+
+    Connected after myst-parser, which replaces the MathJax block renderer at the same event.
+    """
+    renderers = app.registry.html_block_math_renderers
+    name = getattr(app.builder, "math_renderer_name", None)
+    if name not in renderers:
+        return
+    visit, depart = renderers[name]
+
+    def visit_math_block(self: Any, node: nodes.math_block) -> None:
+        rows = node.get("gp_derivation")
+        if rows is None:
+            visit(self, node)
+            return
+        number = get_node_equation_number(self, node) if node.get("number") else ""
+        anchor = node["ids"][0] if node["ids"] else ""
+        html = render_derivation(rows["lhs"], rows["steps"], anchor=anchor, number=number).html
+        self.body.append(html)
+        raise nodes.SkipNode
+
+    renderers[name] = (visit_math_block, depart)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the ``derivation`` directive."""
     app.add_directive("derivation", DerivationDirective)
+    app.connect("builder-inited", _draw_derivations, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
