@@ -20,36 +20,22 @@ ROOT = Path(__file__).resolve().parents[1]
 MATHJAX = ROOT / "_build" / "mathjax" / "static" / "mathjax"
 
 
-def _load_tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+def _load(path: Path) -> ModuleType:
+    """Import one file as a module of its own name (tools/ is a folder of scripts)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     # dataclasses look the module up in sys.modules while the class is created.
-    sys.modules[name] = module
+    sys.modules[path.stem] = module
     spec.loader.exec_module(module)
     return module
 
 
-browser_check = _load_tool("browser_check")
-
-
-def _load_renderer() -> ModuleType:
-    """gradproof's derivation renderer, which needs only the standard library.
-
-    The browser session installs Playwright and pytest, not gradproof and its NumPy stack.
-    """
-    path = ROOT / "src" / "gradproof" / "_derivation_view.py"
-    spec = importlib.util.spec_from_file_location("_derivation_view", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_derivation_view"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-renderer = _load_renderer()
+browser_check = _load(ROOT / "tools" / "browser_check.py")
+# gradproof's derivation renderer needs only the standard library: the browser session installs
+# Playwright and pytest, not gradproof and its NumPy stack.
+renderer = _load(ROOT / "src" / "gradproof" / "_derivation_view.py")
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ __all__ = [
     "StepView",
     "math_text_html",
     "render_derivation",
+    "split_math",
     "with_legend",
 ]
 
@@ -118,16 +119,26 @@ def math_text_html(text: str) -> str:
     >>> math_text_html("costs $5")
     'costs $5'
     """
+    return "".join(
+        _math(part) if is_math else html.escape(part, quote=False)
+        for is_math, part in split_math(text)
+    )
+
+
+def split_math(text: str) -> list[tuple[bool, str]]:
+    r"""`text` cut into ``(is_math, part)`` pieces at its ``$`` signs; text parts unescape ``\$``.
+
+    An unmatched ``$`` (or an escaped ``\$``) stays a dollar sign, and the text one piece.
+
+    >>> split_math(r"sum over $j \ne i$ of \$5")
+    [(False, 'sum over '), (True, 'j \\ne i'), (False, ' of $5')]
+    """
     parts = re.split(r"(?<!\\)\$", text)
     if len(parts) % 2 == 0:  # unmatched: no math at all
         parts = [text]
-    out = []
-    for t, part in enumerate(parts):
-        if t % 2:
-            out.append(_math(part))
-        else:
-            out.append(html.escape(part.replace("\\$", "$"), quote=False))
-    return "".join(out)
+    return [
+        (bool(t % 2), part if t % 2 else part.replace("\\$", "$")) for t, part in enumerate(parts)
+    ]
 
 
 def _math(latex: str, *, display: bool = False) -> str:

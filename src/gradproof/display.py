@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import io
 import numbers
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +56,7 @@ from gradproof._derivation_view import (
     StepView,
     math_text_html,
     render_derivation,
+    split_math,
     with_legend,
 )
 from gradproof.check import GradCheckResult
@@ -219,17 +219,11 @@ def _why_tex(why: str) -> str:
     >>> _why_tex("sum over $j \\ne i$ of p_j")
     '\\text{sum over }j \\ne i\\text{ of p\\_j}'
     """
-    parts = re.split(r"(?<!\\)\$", why)
-    if len(parts) % 2 == 0:  # unmatched: no math at all
-        parts = [why]
-    out = []
-    for t, part in enumerate(parts):
-        if t % 2:
-            out.append(part)
-        elif part:
-            literal = part.replace("\\$", "$")
-            out.append(rf"\text{{{_tex_text(literal)}}}")
-    return "".join(out)
+    return "".join(
+        part if is_math else rf"\text{{{_tex_text(part)}}}"
+        for is_math, part in split_math(why)
+        if is_math or part
+    )
 
 
 # ------------------------------------------------------------------------------ tables
