@@ -81,7 +81,11 @@ def test_a_passing_derivation_shows_each_step_with_its_mark(good_page: str) -> N
     assert "What was checked" in good_page
     assert "checked exactly for n = 2, 3, 4, 5 at every i" in good_page
     # the notation in the box is typeset, not TeX shown as text (tools/check_rendered_text.py)
-    assert r'softmax <span class="math notranslate nohighlight">\(p\)</span>' in good_page
+    # (with the comma after it kept on its line: conf/_ext/math_punctuation.py)
+    assert (
+        r'softmax <span class="gp-nobr"><span class="math notranslate nohighlight">\(p\)</span>,'
+        in good_page
+    )
 
 
 @pytest.mark.slow

@@ -131,7 +131,7 @@ class DerivationDirective(MathDirective):
                     latex=step.latex,
                     ok=ok,
                     relation=step.relation,
-                    why=step.reason.replace("$", "\\$"),
+                    why=step.reason,  # $...$ in a \text{} reason is math, as MathJax reads it
                     scope=scope,
                     tag=tags,
                 )
