@@ -52,7 +52,8 @@ LOGIT_FUNCTIONS: dict[str, Callable[[object], object]] = {
 BAD_LOGITS = [
     ([1.0, np.nan, 3.0], ValueError, "finite"),
     ([1.0, np.inf, 3.0], ValueError, "finite"),
-    ([1.0, -np.inf, 3.0], ValueError, "finite"),
+    ([1.0, complex(-np.inf, np.inf), 3.0], ValueError, "finite"),
+    (np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]), TypeError, "masked"),
     ([], ValueError, "empty"),
     (np.zeros((0, 3)), ValueError, "empty"),
     (["a", "b", "c"], TypeError, "numeric"),
@@ -134,6 +135,73 @@ def test_lists_ints_and_float32_are_upcast_to_float64(name):
         out = np.asarray(func(variant))
         assert out.dtype == np.float64
         np.testing.assert_array_equal(out, reference)
+
+
+# ----------------------------------------------------------------------------- masked classes
+# -inf is how a class is left out: probability exactly 0, log-probability -inf, and with a
+# target of 0 no contribution to the loss or its gradient. Expected values are written out here.
+
+MASKED = [0.0, np.log(3.0), -np.inf]  # the two live classes have probabilities 1/4 and 3/4
+
+
+def test_minus_inf_logits_get_probability_zero():
+    np.testing.assert_allclose(softmax(MASKED), [0.25, 0.75, 0.0], rtol=1e-15)
+    assert log_softmax(MASKED)[2] == -np.inf
+    np.testing.assert_allclose(log_softmax(MASKED)[:2], np.log([0.25, 0.75]), rtol=1e-15)
+    assert logsumexp(MASKED) == pytest.approx(np.log(4.0), rel=1e-15)
+    np.testing.assert_allclose(softmax_jacobian(MASKED)[2], 0.0)
+    np.testing.assert_allclose(softmax_vjp(MASKED, [1.0, 2.0, 3.0])[2], 0.0)
+
+
+def test_masked_class_with_zero_target_adds_nothing():
+    p = [0.5, 0.5, 0.0]
+    live = cross_entropy(MASKED[:2], p[:2])
+    assert cross_entropy(MASKED, p) == live
+    grad = cross_entropy_grad(MASKED, p)
+    assert grad[2] == 0.0
+    np.testing.assert_array_equal(grad[:2], cross_entropy_grad(MASKED[:2], p[:2]))
+    # A batch whose rows mask different classes.
+    batch = cross_entropy_grad([MASKED, MASKED[::-1]], [p, p[::-1]])
+    assert batch[0, 2] == batch[1, 0] == 0.0
+
+
+@pytest.mark.parametrize("call", [cross_entropy, cross_entropy_grad], ids=["loss", "grad"])
+def test_positive_target_on_a_masked_class_is_refused(call):
+    with pytest.raises(ValueError, match=r"^p\b") as info:
+        call(MASKED, [0.2, 0.3, 0.5])
+    assert "-inf" in str(info.value)
+    assert "(2,)" in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(set(LOGIT_FUNCTIONS) - {"logsumexp"}))
+def test_a_slice_with_every_class_masked_is_refused(name):
+    # Zero targets, so that the loss functions reach the logits (a positive target on a masked
+    # class is refused first, by the test above).
+    zero_targets = {"cross_entropy": cross_entropy, "cross_entropy_grad": cross_entropy_grad}
+    func = LOGIT_FUNCTIONS[name]
+    if name in zero_targets:
+        func = lambda z, g=zero_targets[name]: g(z, np.zeros(3))
+    with pytest.raises(ValueError, match=r"^z\b") as info:
+        func([-np.inf, -np.inf, -np.inf])
+    assert "-inf" in str(info.value)
+
+
+def test_logsumexp_of_every_class_masked_is_minus_inf():
+    # log of an empty sum, exactly; no warning, no NaN.
+    assert logsumexp([-np.inf, -np.inf]) == -np.inf
+    np.testing.assert_array_equal(logsumexp([[0.0, -np.inf], [-np.inf, -np.inf]]), [0.0, -np.inf])
+
+
+def test_logits_further_apart_than_the_float_range():
+    # 1e308 - (-1e308) overflows; the loss of the certain class is still exactly 0, and every
+    # log-probability of a finite logit stays finite (the lowest float where the true value is
+    # below it), so a zero target never meets -inf.
+    assert cross_entropy([1e308, -1e308], [1.0, 0.0]) == 0.0
+    log_q = log_softmax([1e308, -1e308])
+    assert log_q[0] == 0.0
+    assert log_q[1] == np.finfo(np.float64).min
+    np.testing.assert_array_equal(softmax([1e308, -1e308]), [1.0, 0.0])
+    np.testing.assert_array_equal(cross_entropy_grad([1e308, -1e308], [1.0, 0.0]), [0.0, 0.0])
 
 
 def test_n_equals_one():

@@ -166,7 +166,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "no-max-shift",
         FUNCTIONS,
-        "e = np.exp(arr - _shift(arr, ax))",
+        "e = np.exp(_minus(arr, _shift(arr, ax)))",
         "e = np.exp(arr)",
         "softmax without the max shift: exp(1000) overflows",
         PAGE_STABLE,
@@ -182,8 +182,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "logsumexp-shift-not-added-back",
         FUNCTIONS,
-        "out = np.squeeze(m, axis=ax) + np.log(np.sum(np.exp(arr - m), axis=ax))",
-        "out = np.log(np.sum(np.exp(arr - m), axis=ax))",
+        "out = np.squeeze(m, axis=ax) + np.log(np.sum(np.exp(_minus(arr, m)), axis=ax))",
+        "out = np.log(np.sum(np.exp(_minus(arr, m)), axis=ax))",
         "log-sum-exp of the shifted logits, the max never added back",
         UNIT_FUNCTIONS,
     ),

@@ -8,9 +8,12 @@ The contract, stated once so each public function can point here:
 * Complex input is accepted for logits (and computed in complex128) so that the complex-step
   checker in :mod:`gradproof.check` can differentiate the library's own functions. Targets and
   other data that are never differentiated must be real.
-* Booleans, strings, objects and ``None`` raise :class:`TypeError`; empty arrays, NaN, infinity,
-  wrong ranks, mismatched shapes and negative targets raise :class:`ValueError`. Every message
-  names the argument and says what was expected.
+* Logits may be ``-inf``: the usual way to leave a class out (probability exactly 0). A row whose
+  logits are all ``-inf``, and a positive target on a ``-inf`` logit, are errors.
+* Booleans, strings, objects, ``None`` and masked arrays (whose mask :func:`numpy.asarray` would
+  drop without a word) raise :class:`TypeError`; empty arrays, NaN, ``+inf`` (and ``-inf``
+  outside logits), wrong ranks, mismatched shapes and negative targets raise
+  :class:`ValueError`. Every message names the argument and says what was expected.
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ import numpy as np
 
 __all__ = [
     "as_array",
+    "as_callable",
+    "as_choice",
+    "as_flag",
     "as_int",
     "as_point_values",
     "as_positive_ints",
     "as_sympy_tuple",
     "as_targets",
+    "as_tolerance",
     "check_axis",
     "is_int",
     "require_index",
@@ -46,6 +53,7 @@ def as_array(
     *,
     ndim: Sequence[int] | None = None,
     allow_complex: bool = True,
+    allow_neginf: bool = False,
 ) -> np.ndarray:
     """Return `x` as a finite, non-empty float64 (or complex128) array.
 
@@ -59,6 +67,9 @@ def as_array(
         Allowed numbers of dimensions; ``None`` allows any number from 1 up.
     allow_complex : bool
         Whether complex input is accepted (it is for logits, not for targets).
+    allow_neginf : bool
+        Whether ``-inf`` is accepted (for logits: a class masked out, probability 0). For
+        complex input this applies to the real part; the imaginary part must stay finite.
 
     Returns
     -------
@@ -68,10 +79,11 @@ def as_array(
     Raises
     ------
     TypeError
-        If `x` is not numeric (strings, booleans, objects, ``None``) or is complex when
-        `allow_complex` is false.
+        If `x` is not numeric (strings, booleans, objects, ``None``), is complex when
+        `allow_complex` is false, or is a masked array (its mask would be silently ignored).
     ValueError
-        If `x` is empty, has a disallowed rank, or contains NaN or infinity.
+        If `x` is empty, has a disallowed rank, or contains NaN or infinity (``-inf`` is
+        allowed with `allow_neginf`).
 
     Examples
     --------
@@ -84,6 +96,13 @@ def as_array(
     """
     if x is None or isinstance(x, str | bytes):
         msg = f"{name} must be a numeric array, got {_describe(x)}"
+        raise TypeError(msg)
+    if isinstance(x, np.ma.MaskedArray):
+        # np.asarray drops the mask without a word, and the masked entries would count.
+        msg = (
+            f"{name} must not be a masked array: its mask would be ignored. Fill it first "
+            "(numpy.ma.filled); to leave classes out of a softmax, give their logits as -inf"
+        )
         raise TypeError(msg)
     try:
         arr = np.asarray(x)
@@ -107,9 +126,12 @@ def as_array(
         msg = f"{name} must not be empty, got shape {arr.shape}"
         raise ValueError(msg)
     finite = np.isfinite(arr)
+    if allow_neginf:
+        finite |= (arr.real == -np.inf) & np.isfinite(arr.imag)
     if not finite.all():
         bad = tuple(int(v) for v in np.argwhere(~finite)[0])
-        msg = f"{name} must be finite: found NaN or infinity at index {bad}"
+        what = "NaN or +inf" if allow_neginf else "NaN or infinity"
+        msg = f"{name} must be finite{' or -inf' if allow_neginf else ''}: found {what} at index {bad}"
         raise ValueError(msg)
     return arr
 
@@ -119,7 +141,8 @@ def as_targets(p: object, like: np.ndarray, name: str = "p") -> np.ndarray:
 
     Targets need not sum to one (the general case of the gradient carries the factor
     ``sum(p)``), but they must be nonnegative: a cross-entropy weight below zero is not a
-    probability mass and usually signals swapped arguments.
+    probability mass and usually signals swapped arguments. Where a logit is ``-inf`` (a class
+    masked out) the target must be 0.
 
     Examples
     --------
@@ -139,6 +162,14 @@ def as_targets(p: object, like: np.ndarray, name: str = "p") -> np.ndarray:
     if negative.any():
         bad = tuple(int(v) for v in np.argwhere(negative)[0])
         msg = f"{name} must be nonnegative: found {arr[bad]} at index {bad}"
+        raise ValueError(msg)
+    masked = (arr > 0) & (like.real == -np.inf)
+    if masked.any():
+        bad = tuple(int(v) for v in np.argwhere(masked)[0])
+        msg = (
+            f"{name} must be 0 where the logit is -inf (a masked class has probability 0, so a "
+            f"positive target there makes the loss infinite): found {arr[bad]} at index {bad}"
+        )
         raise ValueError(msg)
     return arr
 
@@ -312,3 +343,96 @@ def as_point_values(values: object) -> dict[Any, np.ndarray]:
             raise ValueError(msg)
         out[base] = a
     return out
+
+
+# --------------------------------------------------------------------------- checker arguments
+
+
+def as_callable(obj: object, name: str) -> None:
+    """Refuse anything that cannot be called (the function or derivative a checker takes).
+
+    Examples
+    --------
+    >>> as_callable(len, "f")
+    >>> as_callable(3.0, "grad")
+    Traceback (most recent call last):
+    ...
+    TypeError: grad must be callable, got float
+    """
+    if not callable(obj):
+        msg = f"{name} must be callable, got {type(obj).__name__}"
+        raise TypeError(msg)
+
+
+def as_tolerance(value: object, name: str, *, positive: bool = False) -> float:
+    """Return a finite real number >= 0 (> 0 with `positive`) as a float: a tolerance or a step.
+
+    Python integers too large for a float (``10**400``) are refused by name rather than left to
+    raise a bare ``OverflowError``.
+
+    Examples
+    --------
+    >>> as_tolerance(1e-8, "rtol")
+    1e-08
+    >>> as_tolerance(10**400, "rtol")
+    Traceback (most recent call last):
+    ...
+    ValueError: rtol must be a finite real number >= 0, got an integer of 401 digits
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        msg = f"{name} must be a real number, got {type(value).__name__}"
+        raise TypeError(msg)
+    bound = "> 0" if positive else ">= 0"
+    try:
+        number = float(value)
+    except OverflowError:
+        digits = len(str(abs(value)))
+        msg = f"{name} must be a finite real number {bound}, got an integer of {digits} digits"
+        raise ValueError(msg) from None
+    if not np.isfinite(number) or number < 0:
+        msg = f"{name} must be a finite real number {bound}, got {value}"
+        raise ValueError(msg)
+    if positive and number == 0:
+        msg = f"{name} must be > 0, got 0"
+        raise ValueError(msg)
+    return number
+
+
+def as_flag(value: object, name: str) -> bool:
+    """Return `value` if it is a bool (NumPy's included); anything else is a slip.
+
+    A string such as ``"no"`` is truthy, so accepting it would do the opposite of what was meant.
+
+    Examples
+    --------
+    >>> as_flag(False, "raise_on_fail")
+    False
+    >>> as_flag("no", "raise_on_fail")
+    Traceback (most recent call last):
+    ...
+    TypeError: raise_on_fail must be True or False, got str 'no'
+    """
+    if not isinstance(value, bool | np.bool_):
+        msg = f"{name} must be True or False, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    return bool(value)
+
+
+def as_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    """Return `value` if it is one of `choices` (a method name, say).
+
+    Examples
+    --------
+    >>> as_choice("central", "method", ("auto", "central"))
+    'central'
+    >>> as_choice("secant", "method", ("auto", "central"))
+    Traceback (most recent call last):
+    ...
+    ValueError: method must be one of 'auto', 'central'; got 'secant'
+    """
+    if not isinstance(value, str) or value not in choices:
+        msg = f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}"
+        raise ValueError(msg)
+    return value

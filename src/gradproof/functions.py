@@ -5,6 +5,11 @@ overflows: :math:`\operatorname{softmax}` and :math:`\log\operatorname{softmax}`
 adding a constant to every logit, and :math:`\operatorname{logsumexp}(z + c) =
 \operatorname{logsumexp}(z) + c` lets the shift be added back exactly.
 
+Logits may be ``-inf``, the usual way to mask a class out: its probability is exactly 0, its
+log-probability ``-inf``, and with a target of 0 it adds nothing to the loss (a positive target
+on a masked class is an error, and so is a slice with every logit masked). NaN and ``+inf`` are
+refused.
+
 Logits may be complex. That is not for modelling; it lets the complex-step method of
 :mod:`gradproof.check` differentiate these functions to machine precision. For complex input the
 shift is the maximum of the *real* parts (comparing complex numbers is not defined, and a real
@@ -21,9 +26,45 @@ from gradproof._validation import as_array, as_targets, check_axis
 __all__ = ["cross_entropy", "log_softmax", "logsumexp", "softmax"]
 
 
-def _shift(z: np.ndarray, axis: int) -> np.ndarray:
-    """The per-slice maximum of the real part, kept as a broadcastable array."""
-    return np.max(z.real, axis=axis, keepdims=True)
+def _logits(z: ArrayLike, axis: int, ndim: tuple[int, ...] | None = None) -> tuple[np.ndarray, int]:
+    """Validated logits (``-inf`` allowed) and the axis as a nonnegative int."""
+    arr = as_array(z, "z", ndim=ndim, allow_neginf=True)
+    return arr, check_axis(axis, arr.ndim)
+
+
+def _shift(z: np.ndarray, axis: int, *, empty_ok: bool = False) -> np.ndarray:
+    """The per-slice maximum of the real part, kept as a broadcastable array.
+
+    A slice whose logits are all ``-inf`` has no maximum to shift by: an error unless
+    `empty_ok` (log-sum-exp of nothing is exactly ``-inf``), when it is shifted by 0.
+    """
+    m = np.max(z.real, axis=axis, keepdims=True)
+    masked = m == -np.inf
+    if masked.any():
+        if not empty_ok:
+            where = "every logit is -inf"
+            if z.ndim > 1:
+                bad = tuple(int(v) for v in np.argwhere(np.squeeze(masked, axis=axis))[0])
+                where = f"the slice at {bad} (along axis {axis}) is all -inf"
+            msg = f"z must have a logit above -inf in every slice: {where}, so its probabilities are 0/0"
+            raise ValueError(msg)
+        m = np.where(masked, 0.0, m)
+    return m
+
+
+def _minus(z: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``z - m`` where a difference below the most negative float stays finite for finite z.
+
+    Logits 1e308 apart differ by more than the largest float; the difference would overflow to
+    ``-inf``, the value reserved for a masked logit (probability exactly 0).
+    """
+    with np.errstate(over="ignore"):
+        out = z - m
+    clipped = np.isneginf(out.real) & np.isfinite(z.real)
+    if clipped.any():
+        lowest = np.finfo(np.float64).min
+        out = np.where(clipped, lowest + 1j * out.imag if np.iscomplexobj(out) else lowest, out)
+    return out
 
 
 def logsumexp(z: ArrayLike, axis: int = -1) -> np.ndarray | float:
@@ -32,14 +73,15 @@ def logsumexp(z: ArrayLike, axis: int = -1) -> np.ndarray | float:
     Parameters
     ----------
     z : array_like
-        Logits, real or complex, at least 1-D, finite.
+        Logits, real or complex, at least 1-D, finite or ``-inf``.
     axis : int
         The axis summed over.
 
     Returns
     -------
     float or numpy.ndarray
-        :math:`\log \sum_k e^{z_k}`; a scalar for 1-D input.
+        :math:`\log \sum_k e^{z_k}`; a scalar for 1-D input; ``-inf`` for a slice whose logits
+        are all ``-inf`` (the log of an empty sum).
 
     Notes
     -----
@@ -64,10 +106,10 @@ def logsumexp(z: ArrayLike, axis: int = -1) -> np.ndarray | float:
     >>> print(round(logsumexp([1.0, 2.0, 3.0]), 12))
     3.407605964444
     """
-    arr = as_array(z, "z")
-    ax = check_axis(axis, arr.ndim)
-    m = _shift(arr, ax)
-    out = np.squeeze(m, axis=ax) + np.log(np.sum(np.exp(arr - m), axis=ax))
+    arr, ax = _logits(z, axis)
+    m = _shift(arr, ax, empty_ok=True)
+    with np.errstate(divide="ignore"):  # log 0 = -inf for an all-masked slice, exactly
+        out = np.squeeze(m, axis=ax) + np.log(np.sum(np.exp(_minus(arr, m)), axis=ax))
     return out[()] if out.ndim == 0 else out
 
 
@@ -77,25 +119,28 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     Parameters
     ----------
     z : array_like
-        Logits, real or complex, at least 1-D, finite.
+        Logits, real or complex, at least 1-D, finite or ``-inf``.
     axis : int
         The axis the probabilities are normalised over.
 
     Returns
     -------
     numpy.ndarray
-        Same shape as `z`; every entry is finite (at most 0 for real input), even where the
-        softmax itself underflows to 0.
+        Same shape as `z`; at most 0 for real input. The entry of a finite logit is finite,
+        even where the softmax itself underflows to 0; where the exact value lies below the
+        most negative float (logits more than about 1.8e308 apart) it is that float,
+        -1.797e308. The entry of a ``-inf`` logit is ``-inf``.
 
     Examples
     --------
+    >>> import numpy as np
     >>> print(log_softmax([0.0, 800.0]))
     [-800.    0.]
+    >>> print(log_softmax([0.0, -np.inf]))
+    [  0. -inf]
     """
-    arr = as_array(z, "z")
-    ax = check_axis(axis, arr.ndim)
-    m = _shift(arr, ax)
-    shifted = arr - m
+    arr, ax = _logits(z, axis)
+    shifted = _minus(arr, _shift(arr, ax))
     return shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
 
 
@@ -105,7 +150,7 @@ def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     Parameters
     ----------
     z : array_like
-        Logits, real or complex, at least 1-D, finite.
+        Logits, real or complex, at least 1-D, finite or ``-inf`` (probability exactly 0).
     axis : int
         The axis the probabilities are normalised over.
 
@@ -126,10 +171,11 @@ def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     [0.09   0.2447 0.6652]
     >>> print(softmax([0.0, 1000.0]))
     [0. 1.]
+    >>> print(softmax([0.0, 0.0, -np.inf]))
+    [0.5 0.5 0. ]
     """
-    arr = as_array(z, "z")
-    ax = check_axis(axis, arr.ndim)
-    e = np.exp(arr - _shift(arr, ax))
+    arr, ax = _logits(z, axis)
+    e = np.exp(_minus(arr, _shift(arr, ax)))
     return e / np.sum(e, axis=ax, keepdims=True)
 
 
@@ -139,9 +185,10 @@ def cross_entropy(z: ArrayLike, p: ArrayLike) -> float | complex:
     Parameters
     ----------
     z : array_like, shape (n,) or (N, n)
-        Logits (real or complex), one row per example.
+        Logits (real or complex), one row per example; ``-inf`` masks a class out.
     p : array_like, same shape as `z`
         Nonnegative targets. They need not sum to 1; zeros are allowed and contribute nothing.
+        A masked class (logit ``-inf``) must have target 0.
 
     Returns
     -------
@@ -151,8 +198,10 @@ def cross_entropy(z: ArrayLike, p: ArrayLike) -> float | complex:
 
     Notes
     -----
-    Uses :func:`log_softmax`, so :math:`\log q_i` is finite even where :math:`q_i` underflows:
-    a target of 0 meets a finite logarithm and contributes exactly 0, never ``0 * inf = nan``.
+    Uses :func:`log_softmax`, so :math:`\log q_i` is finite even where :math:`q_i` underflows,
+    and only the terms with a positive target are summed: a target of 0 contributes exactly 0,
+    never ``0 * inf = nan`` (a masked class, or logits too far apart for their difference to be
+    a float).
 
     Examples
     --------
@@ -160,9 +209,13 @@ def cross_entropy(z: ArrayLike, p: ArrayLike) -> float | complex:
     1.107606
     >>> print(cross_entropy([0.0, 800.0], [1.0, 0.0]))
     800.0
+    >>> print(cross_entropy([1e308, -1e308], [1.0, 0.0]))
+    0.0
     """
-    arr = as_array(z, "z", ndim=(1, 2))
+    arr = as_array(z, "z", ndim=(1, 2), allow_neginf=True)
     targets = as_targets(p, arr)
-    per_row = -np.sum(targets * log_softmax(arr, axis=-1), axis=-1)
+    # Select before multiplying: 0 * (-inf) would be NaN (and a warning) even if discarded.
+    terms = targets * np.where(targets > 0, log_softmax(arr, axis=-1), 0.0)
+    per_row = 0.0 - np.sum(terms, axis=-1)  # a loss of exactly 0 prints as 0.0, not -0.0
     out = per_row if arr.ndim == 1 else np.mean(per_row)
     return out[()]

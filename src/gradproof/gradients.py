@@ -32,15 +32,15 @@ def cross_entropy_grad(z: ArrayLike, p: ArrayLike) -> np.ndarray:
     Parameters
     ----------
     z : array_like, shape (n,) or (N, n)
-        Logits.
+        Logits; ``-inf`` masks a class out.
     p : array_like, same shape as `z`
-        Nonnegative targets.
+        Nonnegative targets, 0 on masked classes.
 
     Returns
     -------
     numpy.ndarray
         :math:`(\textstyle\sum_k p_k)\, q - p` per row; for a batch, divided by N because the
-        batch loss is the mean of the rows' losses.
+        batch loss is the mean of the rows' losses. A masked class gets exactly 0.
 
     Notes
     -----
@@ -64,7 +64,7 @@ def cross_entropy_grad(z: ArrayLike, p: ArrayLike) -> np.ndarray:
     >>> print(np.round(cross_entropy_grad(z, [0.0, 0.0, 2.0]), 4))
     [ 0.1801  0.4895 -0.6695]
     """
-    arr = as_array(z, "z", ndim=(1, 2))
+    arr = as_array(z, "z", ndim=(1, 2), allow_neginf=True)
     targets = as_targets(p, arr)
     grad = np.sum(targets, axis=-1, keepdims=True) * softmax(arr, axis=-1) - targets
     return grad if arr.ndim == 1 else grad / arr.shape[0]
