@@ -103,14 +103,15 @@ def test_accuracy_targets_fail_when_complex_step_is_not_accurate() -> None:
 def test_directional_rows_and_targets() -> None:
     rows = scaling.directional(sizes=(10, 100), full_sizes=(10,), repeats=1)
     directional = [r for r in rows if r["check"] == "check_directional"]
-    assert {r["n_evals"] for r in directional} == {4}  # 1 at x + 3 for the probe, any n
+    # f(x), the noise measurement and the probe: a bounded number whatever n is.
+    assert all(r["n_evals"] <= scaling.DIRECTIONAL_EVALS for r in directional)
     full = next(r for r in rows if r["check"] == "check_gradient")
-    assert full["n_evals"] == full["n"] + 4
+    assert full["n"] < full["n_evals"] <= full["n"] + accuracy.EXTRA_EVALS
     assert all(r["ok"] for r in rows)
     targets = scaling.targets(rows)
-    assert targets["directional_constant_evaluations"]["met"]
-    directional[0]["n_evals"] = 10  # an O(n) check must miss the O(1) target
-    assert not scaling.targets(rows)["directional_constant_evaluations"]["met"]
+    assert targets["directional_bounded_evaluations"]["met"]
+    directional[0]["n_evals"] = 10 * directional[0]["n"]  # an O(n) check must miss the target
+    assert not scaling.targets(rows)["directional_bounded_evaluations"]["met"]
 
 
 def test_vjp_rows_extrapolate_only_beyond_the_cap() -> None:
@@ -232,3 +233,16 @@ def test_running_a_page_leaves_the_environment_as_it_was(monkeypatch):
     before = dict(os.environ), Path.cwd()
     verify_cost.run_page(verify_cost.DOCS / "theory" / "stable-computation.md")
     assert (dict(os.environ), Path.cwd()) == before
+
+
+def test_finite_difference_bounds_hold_on_ordinary_problems() -> None:
+    # The measurement behind the checker's KAPPA, on a small sample: for smooth f without
+    # hidden rounding the extrapolation's estimate is never exceeded, let alone tenfold.
+    from benchmarks import bounds  # noqa: PLC0415
+
+    from gradproof._numeric import KAPPA  # noqa: PLC0415
+
+    rows = {r["kind"]: r for r in bounds.measure(n_problems=70)}
+    assert set(rows) == set(bounds.KINDS)
+    for kind in ("ce", "ls", "sin", "logit", "offset"):
+        assert rows[kind]["max_ratio"] < 1.0 < KAPPA, rows[kind]

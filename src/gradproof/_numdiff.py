@@ -1,34 +1,72 @@
-"""Private finite-difference and complex-step kernels behind :mod:`gradproof.check`.
+r"""Numerical derivatives with error bounds: the kernels behind :mod:`gradproof.check`.
 
-Everything here differentiates ``f`` along one direction ``d`` at a time: either a coordinate
-(an ``int``, the flat index into ``x``) or a whole array (the random direction of the cheap
-checks). A Jacobian is one such derivative per coordinate, so every method costs a fixed number
-of evaluations per coordinate: complex 1, forward 1 (plus one shared ``f(x)``), central 2,
-Richardson 4.
+Everything here differentiates ``f`` along one direction ``d`` at a time: a coordinate (an
+``int``, the flat index into ``x``) or a whole array (a probe or check direction). A Jacobian is
+one such derivative per coordinate. Each derivative comes with an estimate of its own error, so
+that the checker can say how finely it compared (see :mod:`gradproof._passrule`):
+
+* :func:`noise_level` measures the rounding noise of ``f``'s values near ``x`` (Moré and Wild's
+  ECnoise). A central difference :math:`D(h) = (f(x + hd) - f(x - hd))/2h` cannot be more
+  accurate than that noise over ``h``, and it can be far above :math:`\epsilon |f|` when ``f`` is
+  computed from terms larger than itself.
+* :func:`extrapolate` builds a Richardson tableau from :math:`D(h), D(h/2), D(h/4), \ldots`,
+  estimates the error of each entry from its neighbours (Ridders' rule), adds the rounding
+  floor, and picks the entry with the smallest bound. It shrinks the step while that helps and
+  stops once rounding would dominate; when the levels stall (a kink within the step, or ``f``
+  varying on a scale below the step) it restarts at a step sixteen times smaller; where ``f``
+  has no derivative at ``x`` it says so. The step is chosen by the point, not fixed.
+* :func:`complex_derivative` is ``Im f(x + i h d) / h``; whether it can be trusted is decided in
+  :mod:`gradproof._numeric`.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from gradproof._validation import as_array
 
 __all__ = [
+    "COMPLEX_STEP",
+    "DIRECTION_SMALLEST_STEP",
+    "EPS64",
     "METHODS",
+    "UNDERFLOW",
     "ComplexStepUnsafeError",
     "Counter",
+    "Extrapolated",
     "complex_derivative",
     "derivative",
-    "numerical_jacobian",
-    "probe_complex_step",
+    "extrapolate",
+    "gaussian_miss_factor",
+    "noise_level",
+    "probe_direction",
+    "qualified_noise",
     "unit_direction",
 ]
 
 METHODS = ("auto", "complex", "central", "richardson", "forward")
+EPS64 = float(np.finfo(np.float64).eps)
+COMPLEX_STEP = 1e-20
+
+UNDERFLOW = 2.0**-960
+"""About 1e-289. An imaginary part of f below this leaves the ones inside f, which can be
+smaller still, within reach of the subnormal range (below 2.2e-308), where digits are lost."""
+
+_TINIEST = float(np.finfo(np.float64).smallest_subnormal)
+"""The spacing of floats below 2.2e-308: there rounding is absolute, not relative."""
+
+_LEVELS_BEFORE_RESTART = 3
+_RESTART_FACTOR = 16.0
+_SMALLEST_STEP = 2.0**-40
+"""Below about 1e-12 a difference quotient of a float64 f is rounding noise, whatever f is."""
+DIRECTION_SMALLEST_STEP = 2.0**-24
+"""Smallest step along a whole direction; :func:`probe_direction` makes every power-of-two step
+down to this one exact for ``|x|`` up to about 1e6."""
 
 Direction = int | np.ndarray
 
@@ -37,13 +75,26 @@ class ComplexStepUnsafeError(Exception):
     """``f`` cannot be trusted on complex input; the message says why."""
 
 
+def _eps_of(dtype: np.dtype) -> float:
+    """Precision of a result's dtype: float32/complex64 results carry float32 rounding."""
+    if dtype.kind in "fc":
+        return float(np.finfo(dtype).eps)
+    return EPS64
+
+
 @dataclass
 class Counter:
-    """Wraps ``f`` to count its evaluations and to validate what it returns."""
+    """Wraps ``f`` to count its evaluations and to validate what it returns.
+
+    ``eps`` is the coarsest precision among ``f``'s results so far (float32 results raise it to
+    about 1.2e-7), ``dtypes`` the result dtypes seen.
+    """
 
     f: Callable[[np.ndarray], object]
     out_shape: tuple[int, ...] | None = None
     n_evals: int = 0
+    eps: float = EPS64
+    dtypes: set[str] = field(default_factory=set)
 
     def real(self, point: np.ndarray) -> np.ndarray:
         """Evaluate at a real point; the result must be real, finite and keep its shape."""
@@ -52,6 +103,7 @@ class Counter:
         if out.dtype.kind == "c":
             msg = f"f must return a real value for real input, got dtype {out.dtype}"
             raise TypeError(msg)
+        self._note(out.dtype)
         out = as_array(out.reshape(out.shape or (1,)), "f(x)").reshape(out.shape)
         self._check_shape(out)
         return out
@@ -90,8 +142,13 @@ class Counter:
                 "dropped somewhere (abs, .real, float(), a float64 buffer?)"
             )
             raise ComplexStepUnsafeError(reason)
+        self._note(out.dtype)
         self._check_shape(out)
         return out
+
+    def _note(self, dtype: np.dtype) -> None:
+        self.dtypes.add(str(dtype))
+        self.eps = max(self.eps, _eps_of(dtype))
 
     def _check_shape(self, out: np.ndarray) -> None:
         if self.out_shape is None:
@@ -105,6 +162,23 @@ def unit_direction(shape: tuple[int, ...], seed: int) -> np.ndarray:
     """A seeded, uniformly random direction of unit Euclidean norm."""
     v = np.random.default_rng(seed).standard_normal(shape)
     return v / np.linalg.norm(v)
+
+
+def probe_direction(x: np.ndarray, v: np.ndarray, reach: float) -> np.ndarray:
+    """`v` (unit norm) rounded so that ``x ± h v`` is exact for every step ``h`` used.
+
+    The steps are powers of two from `reach` down to :data:`DIRECTION_SMALLEST_STEP`. A component of
+    ``h v`` that is a multiple of the float spacing at ``x`` is added without rounding, so the
+    displacement is exactly ``h v`` and a difference quotient along ``v`` has no error from the
+    step itself (at ``|x| = 1000`` that error would otherwise be ~1e-11 of the gradient's size).
+    The rounding moves each component by at most half a quantum, a few parts in 1e6 at ``|x|``
+    of order 1; the rounded vector, not `v`, is the direction used on both sides of a check.
+    """
+    quantum = np.spacing(np.abs(x) + reach) / DIRECTION_SMALLEST_STEP
+    rounded = np.round(v / quantum) * quantum
+    if not rounded.any():
+        return v
+    return rounded
 
 
 def _shifted(x: np.ndarray, d: Direction, t: complex) -> np.ndarray:
@@ -123,15 +197,43 @@ def _step_taken(x: np.ndarray, point: np.ndarray, d: Direction, t: float) -> flo
     return t
 
 
-def _central(count: Counter, x: np.ndarray, d: Direction, h: float) -> np.ndarray:
+def _central_and_size(
+    count: Counter, x: np.ndarray, d: Direction, h: float, f0: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The central difference at step `h`, the size of the values it subtracts, and (given
+    ``f0 = f(x)``) the second difference ``f(x + h) + f(x - h) - 2 f(x)``."""
     plus, minus = _shifted(x, d, h), _shifted(x, d, -h)
     width = _step_taken(x, plus, d, h) - _step_taken(x, minus, d, -h)
-    return (count.real(plus) - count.real(minus)) / width
+    f_plus, f_minus = count.real(plus), count.real(minus)
+    size = np.maximum(np.abs(f_plus), np.abs(f_minus))
+    second = None if f0 is None else (f_plus - f0) + (f_minus - f0)
+    return (f_plus - f_minus) / width, size, second
 
 
-def complex_derivative(count: Counter, x: np.ndarray, d: Direction, h: float) -> np.ndarray:
-    """``Im f(x + i h d) / h``; no subtraction, so no cancellation, whatever the size of h."""
-    return np.imag(count.complex(_shifted(x, d, 1j * h))) / h
+def _central(count: Counter, x: np.ndarray, d: Direction, h: float) -> np.ndarray:
+    return _central_and_size(count, x, d, h)[0]
+
+
+def complex_derivative(
+    count: Counter, x: np.ndarray, d: Direction, h: float, *, whole: bool = False
+) -> np.ndarray:
+    """``Im f(x + i h d) / h``; no subtraction, so no cancellation, whatever the size of h.
+
+    With `whole` (a direction that mixes every coordinate, as the probe's does), raises
+    :class:`ComplexStepUnsafeError` when every imaginary part is within a few hundred binades
+    of underflow (``f`` scaled by 1e-300, say): the intermediate imaginary parts inside ``f``,
+    some smaller than the result, then lose digits to gradual underflow.
+    """
+    imag = np.imag(count.complex(_shifted(x, d, 1j * h)))
+    largest = float(np.max(np.abs(imag))) if imag.size else 0.0
+    if whole and 0.0 < largest < UNDERFLOW:
+        reason = (
+            f"the complex step's imaginary parts are at most {largest:.1e}, close enough to "
+            "underflow that intermediate results inside f lose digits: f is too small in scale "
+            f"for a step of {h:.0e}"
+        )
+        raise ComplexStepUnsafeError(reason)
+    return imag / h
 
 
 def derivative(
@@ -142,7 +244,7 @@ def derivative(
     h: float,
     f0: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The derivative of ``f`` at `x` along `d` by `method` with step `h`."""
+    """The derivative of ``f`` at `x` along `d` by `method` at the fixed step `h`."""
     if method == "complex":
         return complex_derivative(count, x, d, h)
     if method == "central":
@@ -158,38 +260,334 @@ def derivative(
     raise AssertionError(msg)
 
 
-def numerical_jacobian(count: Counter, x: np.ndarray, method: str, h: float) -> np.ndarray:
-    """All partial derivatives, shape ``f(x).shape + x.shape`` (one direction per coordinate)."""
-    f0 = count.real(x) if method == "forward" else None
-    columns = [derivative(count, x, j, method, h, f0) for j in range(x.size)]
-    stacked = np.stack(columns, axis=-1)
-    return stacked.reshape(stacked.shape[:-1] + x.shape)
+@dataclass
+class Extrapolated:
+    """An extrapolated derivative along one direction, with its error bound.
 
-
-def probe_complex_step(
-    count: Counter, x: np.ndarray, v: np.ndarray, h: float, central_step: float, rtol: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Compare the complex-step and central derivatives along `v`; return both.
-
-    Raises :class:`ComplexStepUnsafeError` when they disagree by more than
-    ``rtol * max(|cs|, |cd|)`` plus a floor for the central difference's rounding error,
-    ``1e3 * eps * max|f| / central_step``. That is the silent failure: ``f`` returned a complex
-    number whose imaginary part lost some terms (``abs``, ``np.vdot``'s conjugation, ...).
+    Attributes
+    ----------
+    value, bound : numpy.ndarray
+        Shape of ``f(x)``. `bound` is the estimated error: the tableau's own estimate plus the
+        rounding floor at the finest step of the chosen entry (not yet multiplied by any
+        safety factor).
+    steps : tuple of float
+        The largest and smallest step evaluated.
+    restarted_below : float or None
+        If the first levels disagreed grossly and the tableau restarted at smaller steps, the
+        largest step at which that happened (a kink or fast variation within that distance).
+    kink : numpy.ndarray of bool
+        Components where ``f`` is not differentiable at ``x`` along the direction: the
+        one-sided slopes ``(f(x+h) - f(x))/h`` and ``(f(x) - f(x-h))/h`` differ by an amount
+        that does not shrink like a smooth function's ``h f''``. There `bound` is raised to
+        half that difference, which covers every value between the two slopes.
+    n_evals : int
+        Evaluations of ``f`` used.
     """
-    cs = complex_derivative(count, x, v, h)
-    plus, minus = count.real(x + central_step * v), count.real(x - central_step * v)
-    cd = (plus - minus) / (2.0 * central_step)
-    scale = max(float(np.max(np.abs(plus))), float(np.max(np.abs(minus))), 1.0)
-    floor = 1e3 * np.finfo(np.float64).eps * scale / central_step
-    gap = np.abs(cs - cd)
-    allowed = rtol * np.maximum(np.abs(cs), np.abs(cd)) + floor
-    if np.any(gap > allowed):
-        worst = int(np.argmax(gap - allowed))
-        reason = (
-            f"complex step gave directional derivative {cs.flat[worst]:.6g} but central "
-            f"difference gave {cd.flat[worst]:.6g} along a seeded random direction; "
-            "f is not complex-step safe (abs, conjugation such as np.vdot, or a complex "
-            "comparison inside?)"
-        )
-        raise ComplexStepUnsafeError(reason)
-    return cs, cd
+
+    value: np.ndarray
+    bound: np.ndarray
+    steps: tuple[float, float]
+    restarted_below: float | None
+    kink: np.ndarray
+    n_evals: int
+    _choose: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] = field(repr=False)
+
+    def reselect(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Choose again among the same tableau entries, with a larger `noise` figure.
+
+        Returns ``(value, bound)``: for a second opinion that found more noise than the first.
+        """
+        return self._choose(noise)
+
+
+def extrapolate(
+    count: Counter,
+    x: np.ndarray,
+    d: Direction,
+    h0: float,
+    *,
+    f0: np.ndarray,
+    noise: np.ndarray | float = 0.0,
+    rtol_target: float = 0.0,
+    max_evals: int = 40,
+) -> Extrapolated:
+    r"""Richardson tableau of central differences along `d`, starting at step `h0`.
+
+    Level ``k`` adds :math:`D(h_k)`, :math:`h_k = h_0 / 2^k`, and row ``k`` of the tableau the
+    extrapolations :math:`T_{k,m} = T_{k,m-1} + (T_{k,m-1} - T_{k-1,m-1})/(4^m - 1)`. The error
+    of an entry is estimated as its largest difference from the entries it was built from and
+    the entry of the same order one level up (Ridders' rule), plus the rounding floor
+    ``2 (eps_f S + 2 noise) / h_k``: ``S`` is the size of ``f``'s values and `noise` the measured
+    rounding noise of ``f`` near ``x`` (:func:`noise_level`), which can be far larger than
+    ``eps_f S`` when ``f`` is computed from terms larger than itself. The entry with the
+    smallest estimate wins, separately for each component of ``f(x)``.
+
+    A component whose values stop moving at all (``f(x ± h) == f(x)``) after they moved at a
+    larger step is settled at the level before: its rounding hides the change from there on.
+    A component is also settled, after at least three levels, when its bound is below
+    ``rtol_target * |value|`` or below the floor, or when the newest diagonal entry is worse
+    than the best bound by a factor 2 while that bound is below 1e-5 of the derivative's size
+    (Ridders' stopping rule: the steps have reached the rounding range, and further levels
+    only add noise). The tableau stops when every component is settled.
+
+    It restarts at ``h_k / 16`` when some component's bound is above 1e-5 of the derivative's
+    size and ten times its floor, and has not fallen fourfold at the last level. In the
+    asymptotic range each level cuts the leading error at least fourfold (it is of order
+    ``h**2`` or higher), and rounding noise that large would need terms inside ``f`` some 1e8
+    times the derivative: such a stall means the steps are too large for this point (a kink
+    within the step, a function varying on a smaller scale).
+    """
+    smallest_allowed = _SMALLEST_STEP if isinstance(d, int) else DIRECTION_SMALLEST_STEP
+    shape = np.shape(f0)
+    rows: list[list[np.ndarray]] = []
+    history: list[np.ndarray] = []
+    seconds: list[tuple[float, np.ndarray]] = []
+    tableau = _Candidates(shape)
+    size, scale = np.abs(f0), np.zeros(shape)
+    moved = np.zeros(shape, dtype=bool)
+    h, largest, smallest, level = h0, h0, h0, 0
+    restarted_below = None
+    used = count.n_evals
+    while True:
+        diff, magnitude, second = _central_and_size(count, x, d, h, f0)
+        # Values identical to f(x) at a step after they had moved at a larger one: f's rounding
+        # now hides its change, and this level and finer ones carry no information.
+        still = (diff == 0) & (second == 0)
+        tableau.settle(moved & still, level - 1)
+        moved |= ~still
+        seconds.append((h, second))
+        size, scale = np.maximum(size, magnitude), np.maximum(scale, np.abs(diff))
+        unit = np.maximum(count.eps * size, _TINIEST)
+        rounding = 2.0 * (unit + 2.0 * noise)
+        smallest, floor = h, rounding / h
+        row = [diff]
+        for m in range(1, len(rows) + 1):
+            prev = rows[-1]
+            entry = row[m - 1] + (row[m - 1] - prev[m - 1]) / (4.0**m - 1.0)
+            err = np.maximum(np.abs(entry - row[m - 1]), np.abs(entry - prev[m - 1]))
+            if m < len(prev):
+                err = np.maximum(err, np.abs(entry - prev[m]))
+            row.append(entry)
+            tableau.add(entry, err, h, level)
+        rows.append(row)
+        level += 1
+        spent = count.n_evals - used
+        if len(rows) < 2:
+            h /= 2.0
+            continue
+        best, best_bound = tableau.best(rounding)
+        history.append(best_bound)
+        if len(rows) >= _LEVELS_BEFORE_RESTART:
+            near = best_bound <= 1e-5 * scale
+            worse = np.abs(row[-1] - rows[-2][-1]) >= 2.0 * best_bound
+            done = (
+                (best_bound <= rtol_target * np.abs(best)) | (best_bound < floor) | (near & worse)
+            )
+            tableau.settle(done, level)
+            if tableau.settled_all():
+                break
+            stalled = ~tableau.is_settled() & ~near & (best_bound > 10.0 * floor)
+            stalled &= best_bound * 4.0 > history[-2]
+            if stalled.any() and h / _RESTART_FACTOR >= smallest_allowed:
+                restarted_below = h if restarted_below is None else restarted_below
+                rows, history, seconds, h = [], [], [], h / _RESTART_FACTOR
+                if spent + 2 * _LEVELS_BEFORE_RESTART > max_evals:
+                    break
+                continue
+        if spent + 2 > max_evals or h / 2.0 < smallest_allowed:
+            break
+        h /= 2.0
+    unit = np.maximum(count.eps * size, _TINIEST)  # subnormal values are rounded absolutely
+    enough = len(seconds) >= 2
+    rounding = 2.0 * (unit + 2.0 * noise)
+    kink = _kinks(seconds, smallest, scale, rounding) if enough else np.zeros(shape, bool)
+    jump = np.abs(seconds[-1][1]) / (2.0 * smallest)
+
+    def reselect(louder: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if tableau.empty():  # max_evals too small for two levels: unbounded
+            return rows[-1][0], np.full(shape, np.inf)
+        value, bound = tableau.best(2.0 * (unit + 2.0 * louder))
+        return value, np.where(kink, np.maximum(bound, jump), bound)
+
+    best, best_bound = reselect(noise)
+    return Extrapolated(
+        best,
+        best_bound,
+        (largest, smallest),
+        restarted_below,
+        kink,
+        count.n_evals - used,
+        reselect,
+    )
+
+
+class _Candidates:
+    """The tableau's entries with their error estimates, for choosing the best one.
+
+    The bound of an entry is its estimate plus the rounding floor at its finest step; the floor
+    is applied when choosing, so that noise discovered later raises the bounds of entries made
+    earlier. A component that has settled at some level only chooses among entries up to it.
+    """
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.values: list[np.ndarray] = []
+        self.errors: list[np.ndarray] = []
+        self.steps: list[float] = []
+        self.levels: list[int] = []
+        self.settled_at = np.full(shape, np.inf)
+
+    def add(self, value: np.ndarray, error: np.ndarray, h: float, level: int) -> None:
+        self.values.append(value)
+        self.errors.append(error)
+        self.steps.append(h)
+        self.levels.append(level)
+
+    def empty(self) -> bool:
+        return not self.values
+
+    def best(self, rounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values, errors = np.stack(self.values), np.stack(self.errors)
+        extra = (1,) * (values.ndim - 1)
+        steps = np.reshape(self.steps, (-1, *extra))
+        levels = np.reshape(self.levels, (-1, *extra))
+        bounds = np.where(levels <= self.settled_at, errors + rounding / steps, np.inf)
+        pick = np.argmin(bounds, axis=0)[None, ...]
+        return np.take_along_axis(values, pick, 0)[0], np.take_along_axis(bounds, pick, 0)[0]
+
+    def settle(self, done: np.ndarray, level: int) -> None:
+        self.settled_at = np.where(done & np.isinf(self.settled_at), level, self.settled_at)
+
+    def is_settled(self) -> np.ndarray:
+        return np.isfinite(self.settled_at)
+
+    def settled_all(self) -> bool:
+        return bool(np.all(self.is_settled()))
+
+
+def _kinks(
+    seconds: list[tuple[float, np.ndarray]], h: float, scale: np.ndarray, noise: np.ndarray
+) -> np.ndarray:
+    """Where the second differences of the last two levels decay like ``h``, not ``h**2``.
+
+    ``f(x+h) + f(x-h) - 2 f(x)`` is ``h^2 f''(x) + O(h^4)`` for smooth ``f``: halving the step
+    divides it by 4. Across a kink it is ``h`` times the jump in slope (halved with the step),
+    across a jump it stays put. A ratio above 0.35 between the last two levels is therefore no
+    smooth function, provided the second difference is a hundred times the rounding of ``f``'s
+    values (`noise`) and the implied jump in slope, ``|second| / h``, more than 1e-6 of the
+    derivative's size: rounding noise, whose second differences also stay put, is below both.
+    """
+    (_, before), (_, last) = seconds[-2], seconds[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(last) / np.abs(before)
+    above_rounding = np.abs(last) > 100.0 * noise
+    return above_rounding & (np.abs(last) / h > 1e-6 * scale) & (ratio > 0.35)
+
+
+def gaussian_miss_factor(n: int) -> float:
+    r""":math:`\sqrt{2n/\pi}`: for ``u`` uniform on the unit sphere of :math:`\mathbb{R}^n` and
+    any vector :math:`\delta`, :math:`P(|u \cdot \delta| < t \|\delta\|) \le t \sqrt{2n/\pi}`.
+
+    The density of one coordinate of ``u`` is largest at 0, where it is
+    :math:`\Gamma(n/2) / (\sqrt{\pi}\, \Gamma((n-1)/2)) \le \sqrt{n / 2\pi}`; integrating over
+    :math:`(-t, t)` gives the bound (for ``n = 1``, ``u = ±1`` and the probability is 0).
+    """
+    return math.sqrt(2.0 * n / math.pi)
+
+
+_GAMMA = [1.0]
+for _j in range(1, 7):
+    _GAMMA.append(_GAMMA[-1] * 0.5 * _j / (2 * _j - 1))  # (j!)^2 / (2j)!
+
+
+def noise_level(
+    count: Counter, x: np.ndarray, d: np.ndarray, f0: np.ndarray, delta: float
+) -> tuple[np.ndarray, float]:
+    r"""The rounding noise of ``f``'s values near `x`, measured (Moré and Wild's ECnoise).
+
+    ``f`` is evaluated at ``x + t delta d`` for ``t = -3 ... 3``. Its ``j``-th differences
+    over that table are the smooth part, of order :math:`\delta^j f^{(j)}`, plus noise, whose
+    variance they multiply by :math:`\binom{2j}{j}`; so
+    :math:`\sigma_j = (\overline{(\Delta^j)^2}\,(j!)^2/(2j)!)^{1/2}` estimates the noise
+    once the smooth part has died out. The estimate is :math:`\sigma_j` at the first order
+    where three consecutive estimates agree within a factor 4 and :math:`\Delta^j` changes sign
+    (noise does, a smooth function's high differences do not). Where no order qualifies, the
+    largest of :math:`\sigma_3 \ldots \sigma_6` is used, which can only overstate the noise.
+
+    `delta` adapts, at most twice, by a factor 256: larger when the seven values are all equal
+    (the rounding is coarser than the change, so nothing can be measured), smaller when they
+    spread by more than 10 % or when no order shows noise (the smooth part still dominates).
+    Where the values stay all equal, the noise is reported as infinite: ``f``'s rounding hides
+    its variation at every step a difference could use. A kink within the table also looks
+    like noise; real noise does not depend on the spacing, so a figure far above ``eps |f|`` is
+    measured again at a 256 times smaller spacing and the smaller one kept.
+
+    Moré, J. J. and Wild, S. M., "Estimating computational noise", SIAM J. Sci. Comput. 33
+    (2011). Returns the noise per component of ``f(x)`` and the last `delta`. Noise that is
+    coarse but regular (``f``'s values on a grid far coarser than their own spacing) can line up
+    with a table of equal steps and hide; :mod:`gradproof._numeric` therefore extrapolates
+    again at other steps before it blames a difference on anything.
+    """
+    for attempt in range(3):
+        sigma, found, flat, table = _measure(count, x, d, f0, delta)
+        if attempt == 2:
+            break
+        wide = np.any(np.ptp(table, axis=0) > 0.1 * np.max(np.abs(table), axis=0))
+        if flat.all():
+            delta *= 256.0
+        elif wide or not np.all(found | flat):
+            delta /= 256.0
+        else:
+            break
+    sigma = np.where(flat, np.inf, sigma)
+    # A kink or a fast variation inside the table also looks like noise. Real noise does not
+    # depend on the spacing; anything else shrinks with it: so a noise far above eps |f| is
+    # measured again 256 times closer to x, and the smaller figure kept.
+    loud = np.isfinite(sigma) & (sigma > 64.0 * count.eps * np.max(np.abs(table), axis=0))
+    if loud.any():
+        closer, _, flat_closer, _ = _measure(count, x, d, f0, delta / 256.0)
+        sigma = np.where(loud & ~flat_closer, np.minimum(sigma, closer), sigma)
+    return sigma, delta
+
+
+def qualified_noise(
+    count: Counter, x: np.ndarray, d: np.ndarray, f0: np.ndarray, delta: float
+) -> np.ndarray:
+    """ECnoise with one table at spacing `delta`, counting only estimates that qualify (else 0).
+
+    For a second look at a wider spacing: rounding on a coarse grid that a narrow table did not
+    see move (part of ``f`` rounded away entirely) moves here; where a smooth part dominates the
+    table instead, nothing qualifies and nothing is added.
+    """
+    sigma, found, flat, _ = _measure(count, x, d, f0, delta)
+    return np.where(found & ~flat, sigma, 0.0)
+
+
+def _measure(count: Counter, x: np.ndarray, d: np.ndarray, f0: np.ndarray, delta: float):
+    """ECnoise on ``f(x + t delta d)``, ``t = -3 ... 3``: (noise, qualified, flat, table)."""
+    points = [count.real(x + t * delta * d) for t in (-3, -2, -1)]
+    points += [f0] + [count.real(x + t * delta * d) for t in (1, 2, 3)]
+    table = np.stack(points)
+    flat = np.all(table == table[3], axis=0)
+    sigma, found = _noise_table(table)
+    return sigma, found, flat, table
+
+
+def _noise_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ECnoise's estimate from a table of 7 equally spaced values; and where it qualified."""
+    sigmas, changes = [], []
+    for j in range(1, 7):
+        table = np.diff(table, axis=0)
+        sigmas.append(np.sqrt(_GAMMA[j] * np.mean(table**2, axis=0)))
+        changes.append(np.min(table, axis=0) * np.max(table, axis=0) < 0)
+    sigma = np.stack(sigmas)  # orders 1..6
+    estimate = np.full(sigma.shape[1:], np.nan)
+    for k in range(4):  # orders k+1 .. k+3
+        window = sigma[k : k + 3]
+        agree = (4.0 * np.min(window, axis=0) >= np.max(window, axis=0)) & changes[k]
+        estimate = np.where(np.isnan(estimate) & agree, sigma[k], estimate)
+    # Third differences of exactly 0: f is a polynomial of degree 2 or less computed without
+    # rounding here (a linear or quadratic f on exactly representable steps); its noise is 0.
+    exact = np.isnan(estimate) & np.all(sigma[2:] == 0, axis=0)
+    estimate = np.where(exact, 0.0, estimate)
+    found = ~np.isnan(estimate)
+    return np.where(found, estimate, np.max(sigma[2:], axis=0)), found

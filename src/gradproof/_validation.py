@@ -27,10 +27,15 @@ __all__ = [
     "as_array",
     "as_callable",
     "as_choice",
+    "as_derivative",
+    "as_direction",
     "as_flag",
     "as_int",
     "as_point_values",
     "as_positive_ints",
+    "as_scalar",
+    "as_step",
+    "as_steps",
     "as_sympy_tuple",
     "as_targets",
     "as_tolerance",
@@ -436,3 +441,102 @@ def as_choice(value: object, name: str, choices: Sequence[str]) -> str:
         msg = f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}"
         raise ValueError(msg)
     return value
+
+
+def as_step(step: object, method: str) -> float | None:
+    """A checker's `step`: ``None``, or a finite number > 0 for a method that takes one.
+
+    Examples
+    --------
+    >>> as_step(1e-3, "central")
+    0.001
+    >>> as_step(1e-3, "auto")
+    Traceback (most recent call last):
+    ...
+    ValueError: step cannot be combined with method='auto' (which step?); choose a method
+    """
+    if step is None:
+        return None
+    if method == "auto":
+        msg = "step cannot be combined with method='auto' (which step?); choose a method"
+        raise ValueError(msg)
+    return as_tolerance(step, "step", positive=True)
+
+
+def as_direction(v: np.ndarray, name: str, shape: tuple[int, ...], against: str) -> np.ndarray:
+    """`v` (already an array) if it has `shape` and is not zero; `against` names that shape.
+
+    Along the zero vector every derivative is 0, so a check there would pass anything.
+
+    Examples
+    --------
+    >>> as_direction(np.zeros(2), "direction", (2,), "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: direction must be nonzero: along the zero vector every derivative is 0
+    """
+    if v.shape != shape:
+        msg = f"{name} must have the shape of {against} {shape}, got {v.shape}"
+        raise ValueError(msg)
+    if not v.any():
+        msg = f"{name} must be nonzero: along the zero vector every derivative is 0"
+        raise ValueError(msg)
+    return v
+
+
+def as_scalar(value: np.ndarray, what: str) -> np.ndarray:
+    """`value` if it has shape ``()``: `what` names the function and the check that needs it.
+
+    Examples
+    --------
+    >>> as_scalar(np.zeros(3), "f for check_gradient")
+    Traceback (most recent call last):
+    ...
+    ValueError: f must return a scalar for check_gradient, got shape (3,)
+    """
+    if value.shape != ():
+        name, _, context = what.partition(" ")
+        msg = f"{name} must return a scalar {context}, got shape {value.shape}"
+        raise ValueError(msg)
+    return value
+
+
+def as_steps(steps: object) -> np.ndarray:
+    """The steps of a step sweep: a 1-D array of finite numbers, all > 0.
+
+    Examples
+    --------
+    >>> as_steps([1e-3, 0.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must all be > 0, got 0.0 at index (1,)
+    """
+    grid = as_array(steps, "steps", ndim=(1,), allow_complex=False)
+    bad = grid <= 0
+    if bad.any():
+        k = int(np.argmax(bad))
+        msg = f"steps must all be > 0, got {grid[k]} at index ({k},)"
+        raise ValueError(msg)
+    return grid
+
+
+def as_derivative(value: object, name: str, shape: tuple[int, ...]) -> tuple[np.ndarray, float]:
+    """What a derivative function returned, as float64 of the expected `shape`, and the machine
+    epsilon of the precision it came in (float32 is compared at single precision).
+
+    Examples
+    --------
+    >>> as_derivative(np.zeros(4), "grad", (3,))
+    Traceback (most recent call last):
+    ...
+    ValueError: grad returned shape (4,), expected (3,)
+    """
+    out = np.asarray(value)
+    if out.dtype.kind not in "iuf":
+        msg = f"{name} must return a real numeric array, got dtype {out.dtype}"
+        raise TypeError(msg)
+    if out.shape != shape:
+        msg = f"{name} returned shape {out.shape}, expected {shape}"
+        raise ValueError(msg)
+    eps = float(np.finfo(out.dtype).eps) if out.dtype.kind == "f" else float(np.finfo(float).eps)
+    return out.astype(np.float64, copy=False), eps
