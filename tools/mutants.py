@@ -52,6 +52,7 @@ class Check:
 UNIT_GRADIENTS = Check("tests/test_gradients.py", ("tests/test_gradients.py",))
 UNIT_FUNCTIONS = Check("tests/test_functions.py", ("tests/test_functions.py",))
 UNIT_CHECK = Check("tests/test_check.py", ("tests/test_check.py",))
+SOUNDNESS = Check("tests/test_soundness.py", ("tests/test_soundness.py",))
 CONTRACT = Check("tests/test_input_contract.py", ("tests/test_input_contract.py",))
 DOCTEST_GRADIENTS = Check(
     "doctests of gradients.py", ("--doctest-modules", "src/gradproof/gradients.py")
@@ -77,6 +78,8 @@ class Mutant:
 GRADIENTS = "src/gradproof/gradients.py"
 FUNCTIONS = "src/gradproof/functions.py"
 NUMDIFF = "src/gradproof/_numdiff.py"
+NUMERIC = "src/gradproof/_numeric.py"
+PASSRULE = "src/gradproof/_passrule.py"
 _GRAD_LINE = "grad = np.sum(targets, axis=-1, keepdims=True) * softmax(arr, axis=-1) - targets"
 _VJP_LINE = "return s - np.sum(s, axis=-1, keepdims=True) * q"
 _WEIGHT_JAC = "return softmax_jacobian(weights @ data)[:, :, None] * data"
@@ -218,6 +221,50 @@ MUTANTS: tuple[Mutant, ...] = (
         "width = _step_taken(x, plus, d, h)",
         "checker: (f(x+h) - f(x-h)) / h, twice the derivative, so right gradients would fail",
         UNIT_CHECK,
+    ),
+    Mutant(
+        "probe-blind",
+        NUMERIC,
+        "gap, bound = np.abs(cs - fit.value), fit.bound",
+        "gap, bound = 0.0 * np.abs(cs - fit.value), fit.bound",
+        "checker: a probe that never sees the complex step disagree, so abs or .real inside f "
+        "would drop a term unnoticed (the old probe's looseness, taken to the limit)",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "old-absolute-atol",
+        PASSRULE,
+        "floor = bound + noise",
+        "floor = bound + noise + 1e-12",
+        "checker: the old fixed atol of 1e-12, under which a zero gradient of 1e-14 J passed",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "never-cannot-tell",
+        PASSRULE,
+        "unresolved = tolerance >= size",
+        "unresolved = tolerance < 0",
+        "checker: ok where nothing was compared (a stationary point, a direction along an "
+        "invariance, an atol as large as the gradient)",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "probe-trusted-per-entry",
+        NUMERIC,
+        "factor = 1.0 if x.size == 1 else MISS_ODDS * gaussian_miss_factor(x.size)",
+        "factor = 1.0",
+        "checker: each entry trusted to what the probe confirmed along one direction, though a "
+        "random direction sees an entry's error only about 1/sqrt(n) of its size",
+        UNIT_CHECK,
+    ),
+    Mutant(
+        "noise-unmeasured",
+        NUMDIFF,
+        "    return sigma, delta",
+        "    return np.where(np.isinf(sigma), sigma, 0.0), delta",
+        "checker: finite differences assumed as accurate as eps |f|, which a loss near 0 computed "
+        "from terms near 1 is not: a right gradient would be blamed for the differences' noise",
+        SOUNDNESS,
     ),
 )
 
