@@ -27,11 +27,11 @@ NETBLOCK = ROOT / "tools" / "netblock"
 LINT_PATHS = ("src", "tests", "conf", "tools", "benchmarks", "docs/conftest.py", "noxfile.py")
 # -W: any warning fails; -n: so does any unresolved reference; --keep-going
 # reports all of them at once; -T: full tracebacks; -E: re-read every page so
-# each is executed again even when only src/ changed. -j 4: pages are read, so executed, in 4
-# processes. Each kernel spends ~0.35 s waiting on its ZeroMQ handshake, and Sphinx hands each
-# process a run of n/j consecutive pages, so one process per core (-j auto) left the 2 cores of
-# the build machine idle a quarter of the time: 14.9 s against 11.7 s with -j 4 (issue 9).
-SPHINX_STRICT = ("-W", "-n", "--keep-going", "-T", "-E", "-j", "4")
+# each is executed again even when only src/ changed. -j 3: pages read (so executed) in 3
+# processes; on the 2-core machine, medians of 7 interleaved builds each (load 1.7-5): -j 1
+# 32.6 s, -j 2 27.2 s, -j 3 24.0 s, -j 4 22.5 s wall, a tie within the noise, at 30.5 against
+# 31.3 CPU seconds.
+SPHINX_STRICT = ("-W", "-n", "--keep-going", "-T", "-E", "-j", "3")
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:

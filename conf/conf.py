@@ -27,12 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 MATHJAX_STATIC = ROOT / "_build" / "mathjax" / "static"
 CONF_STATIC = Path(__file__).resolve().parent / "_static"
 ICONS_STATIC = ROOT / "_build" / "icons" / "static"
-# Every page's kernel (and the kernel server, which imports Matplotlib once per build) reads
-# the site's Matplotlib settings: figure sizes and text sizes for a phone's column as well as
-# a desktop's. Set before the kernels start (config-inited), so they inherit it.
+# Every page's kernel reads the site's Matplotlib settings: figure sizes and text sizes for a
+# phone's column as well as a desktop's. Set before the kernels start, so they inherit it.
 os.environ["MATPLOTLIBRC"] = str(Path(__file__).resolve().parent / "matplotlibrc")
-# Build machinery that is not part of the package: kernel_forkserver starts each page's kernel
-# from a process that has imported NumPy, SymPy, Matplotlib and gradproof once per build.
+# The site's own Sphinx extensions (thread_quotes), which are not part of the package; Sphinx
+# imports an extension by module name.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 # -- Project ----------------------------------------------------------------
@@ -55,7 +54,6 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "sphinx_togglebutton",
-    "kernel_forkserver",
     "thread_quotes",
     # The {derivation} directive: derivations in LaTeX, checked while the page is read.
     "gradproof.sphinxext",

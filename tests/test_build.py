@@ -7,7 +7,6 @@ exact Sphinx flags of ``nox -s docs`` (read from noxfile.py), in a subprocess.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -118,15 +117,6 @@ def test_passing_page_builds_and_shows_its_output(good_site: Path) -> None:
     assert "shown on purpose" in html
     # conf registers the quotation markers (tests/test_quotes.py checks their text)
     assert '<span class="gp-quote gp-thread-000">“Needs checking”</span>' in html
-
-
-@pytest.mark.slow
-def test_the_page_ran_in_a_kernel_forked_by_the_build(good_site: Path) -> None:
-    # conf/_ext/kernel_forkserver.py leaves its counts with the build's doctrees; a refused or
-    # missing fork would mean the page paid for a fresh interpreter (tests/test_kernel_forkserver
-    # shows the two kinds of kernel are alike from inside).
-    stats = json.loads((good_site / ".doctrees" / "kernel_forkserver.json").read_text("utf-8"))
-    assert stats == {"forked": 1, "refused": 0, "refusals": [], "failed": []}
 
 
 BAD_PAGES = {
