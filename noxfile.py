@@ -25,13 +25,9 @@ HTML = BUILD / "html"
 # Its sitecustomize.py refuses every non-loopback connection (tests/test_offline_build.py).
 NETBLOCK = ROOT / "tools" / "netblock"
 LINT_PATHS = ("src", "tests", "conf", "tools", "benchmarks", "docs/conftest.py", "noxfile.py")
-# -W: any warning fails; -n: so does any unresolved reference; --keep-going
-# reports all of them at once; -T: full tracebacks; -E: re-read every page so
-# each is executed again even when only src/ changed. -j 3: pages read (so executed) in 3
-# processes; on the 2-core machine, medians of 7 interleaved builds each (load 1.7-5): -j 1
-# 32.6 s, -j 2 27.2 s, -j 3 24.0 s, -j 4 22.5 s wall, a tie within the noise, at 30.5 against
-# 31.3 CPU seconds.
-SPHINX_STRICT = ("-W", "-n", "--keep-going", "-T", "-E", "-j", "3")
+# The strict sphinx-build flags, shared with the build tests and the benchmark; pyproject.toml
+# says why each is there.
+SPHINX_STRICT = PYPROJECT["tool"]["gradproof"]["sphinx-build-flags"]
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:

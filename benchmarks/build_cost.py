@@ -1,7 +1,7 @@
 """What building the site costs, in three configurations measured in one run.
 
 ``full``
-    The ``nox -s docs`` build: strict flags (read from noxfile.py), every page executed
+    The ``nox -s docs`` build: strict flags (from pyproject.toml), every page executed
     (``force``) in a Jupyter kernel of its own, every page re-read (``-E``). Median of
     :data:`REPEATS` builds.
 ``no_execution``
@@ -21,7 +21,6 @@ many pages it executed, from which the run derives the CPU time that executing o
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import resource
@@ -30,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,15 +41,9 @@ REPEATS = 3
 
 
 def strict_flags() -> list[str]:
-    """``SPHINX_STRICT`` from noxfile.py, so the benchmark builds as ``nox -s docs`` does."""
-    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "SPHINX_STRICT" for t in node.targets
-        ):
-            return list(ast.literal_eval(node.value))
-    msg = "noxfile.py defines no SPHINX_STRICT"
-    raise RuntimeError(msg)
+    """The strict flags of ``nox -s docs`` (``[tool.gradproof]`` in pyproject.toml)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return list(pyproject["tool"]["gradproof"]["sphinx-build-flags"])
 
 
 def other_builds() -> list[str]:
