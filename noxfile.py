@@ -183,7 +183,8 @@ def browser(session: nox.Session) -> None:
     """Open every page of the built site in headless Chromium, offline (after `nox -s docs`)."""
     if not (HTML / "index.html").is_file():
         session.error(f"no built site in {HTML}: run `nox -s docs` first")
-    install(session, "browser", "test", project=False)
+    # The project too: the checker's tests render a derivation with gradproof's own renderer.
+    install(session, "browser", "test")
     ensure_chromium(session)
     # The checker's own tests first: a page with raw $$ math, a broken image or a CDN request
     # must fail it. They use the MathJax copy that `nox -s docs` fetched.

@@ -1,13 +1,16 @@
-"""Shared fixtures: executing a MyST-NB page exactly as the docs build does, without Sphinx."""
+"""Shared fixtures: a page executed as the docs build executes it, and the vendored MathJax."""
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable
 from pathlib import Path
 
+import fetch_mathjax
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
 def run_page(text: str, *, timeout: int = 300) -> None:
@@ -60,3 +63,17 @@ def check_derivations(text: str, tmp_path: Path) -> int:
 def derivations_status(tmp_path: Path) -> Callable[[str], int]:
     """Return a function: page text -> exit status of ``gradproof check`` on its derivations."""
     return lambda text: check_derivations(text, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def mathjax_dir() -> Path:
+    """The HTML build refuses to run without the vendored MathJax, so fetch it first.
+
+    Under pytest-xdist every worker asks; the lock lets the first fetch and the others wait.
+    """
+    dest = fetch_mathjax.DEFAULT_DEST
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with (dest.parent / "mathjax.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert fetch_mathjax.main(["--dest", str(dest)]) == 0
+    return fetch_mathjax.static_dir(dest)

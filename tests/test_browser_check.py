@@ -7,35 +7,18 @@ The browser tests need Playwright (dependency group ``browser``) and the system 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import browser_check
 import pytest
+
+# gradproof's own derivation renderer, whose markup the checker must accept.
+from gradproof import _derivation_view as renderer
 
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX = ROOT / "_build" / "mathjax" / "static" / "mathjax"
-
-
-def _load(path: Path) -> ModuleType:
-    """Import one file as a module of its own name (tools/ is a folder of scripts)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look the module up in sys.modules while the class is created.
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-browser_check = _load(ROOT / "tools" / "browser_check.py")
-# gradproof's derivation renderer needs only the standard library: the browser session installs
-# Playwright and pytest, not gradproof and its NumPy stack.
-renderer = _load(ROOT / "src" / "gradproof" / "_derivation_view.py")
 
 
 @pytest.mark.parametrize(

@@ -1,79 +1,17 @@
 """The strict site build: a wrong cell, a warning or a broken reference fails it.
 
 Each test builds a tiny throw-away docs tree with the real ``conf/`` and the
-exact Sphinx flags of ``nox -s docs`` (from pyproject.toml), in a subprocess.
+exact Sphinx flags of ``nox -s docs`` (tests/tiny_site.py), in a subprocess.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
-from types import ModuleType
 
+import check_offline
+import check_rendered_text
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-FRONT_MATTER = """\
----
-file_format: mystnb
-kernelspec:
-  name: python3
-  display_name: Python 3
----
-"""
-
-
-def _load_tool(name: str) -> ModuleType:
-    """Import ``tools/<name>.py``; tools/ is a folder of scripts, not a package."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Registered first, as an import would: dataclasses look their module up while being made.
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-check_offline = _load_tool("check_offline")
-check_rendered_text = _load_tool("check_rendered_text")
-
-
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # benchmarks/ is a folder at the root, not an installed package
-
-from benchmarks.build_cost import strict_flags as _strict_flags
-
-# The build tests and the build-cost benchmark read the docs session's flags from pyproject.toml
-# through that one function, as the docs session does.
-
-
-@pytest.fixture(scope="session")
-def mathjax_dir() -> Path:
-    """The HTML build refuses to run without the vendored MathJax, so fetch it first."""
-    subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_mathjax.py")], check=True)
-    return ROOT / "_build" / "mathjax" / "static"
-
-
-def build(root: Path, page: str) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """Build a two-page site (index + ``page``) under ``root``; return the run and outdir."""
-    src = root / "docs"
-    src.mkdir()
-    (src / "index.md").write_text("# Tiny site\n\n```{toctree}\npage\n```\n", encoding="utf-8")
-    (src / "page.md").write_text(FRONT_MATTER + textwrap.dedent(page), encoding="utf-8")
-    out = root / "html"
-    cmd = [sys.executable, "-m", "sphinx", "-c", str(ROOT / "conf"), "-b", "html"]
-    cmd += [*_strict_flags(), str(src), str(out)]
-    env = {**os.environ, "GRADPROOF_NB_EXECUTION_MODE": "force"}
-    run = subprocess.run(
-        cmd, capture_output=True, text=True, env=env, timeout=600, check=False, cwd=root
-    )
-    return run, out
-
+from tiny_site import build
 
 GOOD_PAGE = """
 # A page that passes

@@ -131,12 +131,6 @@ def test_settings_are_checked_one_by_one_when_a_class_is_named(lhs, step, where)
 def test_every_page_derivation_reports_the_same_with_and_without_classes():
     # Every Derivation the nine pages build, checked both ways: same statuses, first false
     # step, counterexample, values there, per-step setting counts and summary.
-    import sys  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     from benchmarks import verify_cost  # noqa: PLC0415
 
     derivations = [dv for page in verify_cost.pages() for dv, _, _ in verify_cost.run_page(page)[1]]

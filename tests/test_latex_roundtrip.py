@@ -10,9 +10,6 @@ compared by name (a page may declare ``T`` positive; the reader makes constants 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import sympy as sp
 from hypothesis import given, settings
@@ -22,7 +19,6 @@ from sympy import Derivative, KroneckerDelta, Sum, exp, log
 from gradproof.derive import J, L, g, i, j, k, latex, n, p, q, qv, s, sum_eq, sum_ne, z
 from gradproof.latex import parse_expr
 
-ROOT = Path(__file__).resolve().parents[1]
 # The theory pages' own quantities: a temperature, a smoothing weight, a shift, a vector.
 PAGE_NOTATION = {"constants": r"T \epsilon c", "vectors": "v"}
 
@@ -37,8 +33,6 @@ def normal(e: sp.Basic) -> sp.Basic:
 
 
 def site_lines() -> list[tuple[str, sp.Basic]]:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from benchmarks import verify_cost  # noqa: PLC0415
 
     seen: dict[sp.Basic, str] = {}

@@ -8,28 +8,12 @@ reported as a survivor with a non-zero exit, so "killed" cannot be an artefact o
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
+import mutants
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_mutants() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mutants", ROOT / "tools" / "mutants.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules while the class body runs.
-    sys.modules["mutants"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-mutants = _load_mutants()
 BY_NAME = {m.name: m for m in mutants.MUTANTS}
 # The threads' mistakes and the stability slip: quick enough for every CI run.
 KEY_MUTANTS = [

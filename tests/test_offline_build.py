@@ -31,7 +31,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_build import FRONT_MATTER, ROOT, _strict_flags, mathjax_dir  # noqa: F401 (fixture)
+from tiny_site import ROOT, sphinx_build, write_tree
 
 # The very file `nox -s docs` puts on PYTHONPATH for its build: these tests prove that it bites.
 NETBLOCK = ROOT / "tools" / "netblock"
@@ -95,42 +95,6 @@ def blocked(kind: str) -> tuple[list[str], dict[str, str]]:
         return [], env
     # A fresh namespace has lo down; the kernels need it up.
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"], env
-
-
-def sphinx_build(
-    src: Path,
-    out: Path,
-    *,
-    prefix: list[str] | None = None,
-    env: dict[str, str] | None = None,
-    extra: list[str] | None = None,
-    timeout: float = 900,
-) -> subprocess.CompletedProcess[str]:
-    """``sphinx-build`` with the real conf and the strict flags of ``nox -s docs``."""
-    cmd = [sys.executable, "-m", "sphinx", "-c", str(ROOT / "conf"), "-b", "html"]
-    cmd += [*_strict_flags(), *(extra or []), str(src), str(out)]
-    run_env = {**(env if env is not None else os.environ), "GRADPROOF_NB_EXECUTION_MODE": "force"}
-    return subprocess.run(
-        [*(prefix or []), *cmd],
-        capture_output=True,
-        text=True,
-        env=run_env,
-        timeout=timeout,
-        check=False,
-        cwd=src.parent,
-    )
-
-
-def write_tree(root: Path, pages: dict[str, str]) -> Path:
-    """A docs tree: an index with a toctree of `pages` (name -> MyST-NB body)."""
-    src = root / "docs"
-    src.mkdir(parents=True)
-    toc = "\n".join(pages)
-    (src / "index.md").write_text(f"# Tiny site\n\n```{{toctree}}\n{toc}\n```\n", encoding="utf-8")
-    for name, body in pages.items():
-        text = FRONT_MATTER + textwrap.dedent(body)
-        (src / f"{name}.md").write_text(text, encoding="utf-8")
-    return src
 
 
 OFFLINE_PAGE = f"""

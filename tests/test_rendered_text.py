@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import check_rendered_text
 import pytest
-from test_build import _load_tool
-
-check_rendered_text = _load_tool("check_rendered_text")
 
 
 def page(body: str) -> str:

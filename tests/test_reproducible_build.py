@@ -27,8 +27,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_build import ROOT, mathjax_dir  # noqa: F401 (fixture)
-from test_offline_build import sphinx_build, write_tree
+from tiny_site import ROOT, sphinx_build, write_tree
 
 # (files the mask applies to, pattern, replacement); each must match in the build, so a mask
 # that has become unnecessary fails the test instead of hiding future differences.
@@ -124,7 +123,7 @@ def differing(a: Path, b: Path) -> tuple[list[str], set[int]]:
 
 
 @pytest.fixture(scope="module")
-def two_builds(tmp_path_factory: pytest.TempPathFactory, mathjax_dir: Path) -> list[Path]:  # noqa: F811
+def two_builds(tmp_path_factory: pytest.TempPathFactory, mathjax_dir: Path) -> list[Path]:
     assert mathjax_dir.is_dir()
     outs = []
     for label in ("first", "second"):

@@ -19,8 +19,7 @@ from docutils import nodes
 from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
-from test_build import mathjax_dir  # noqa: F401 (fixture)
-from test_offline_build import sphinx_build, write_tree
+from tiny_site import sphinx_build, write_tree
 
 
 def _doctree(paragraphs: list[list[nodes.Node]]) -> nodes.document:
@@ -160,7 +159,7 @@ Derivation(Derivative(J, z[i]), [Step(total(p[k], k) * q(i) - p[i], "chain rule"
 
 
 @pytest.mark.slow
-def test_a_built_page_carries_all_of_it(tmp_path: Path, mathjax_dir: Path) -> None:  # noqa: F811
+def test_a_built_page_carries_all_of_it(tmp_path: Path, mathjax_dir: Path) -> None:
     assert mathjax_dir.is_dir()
     src = write_tree(tmp_path / "site", {"derivation": PAGE})
     run = sphinx_build(src, tmp_path / "html")

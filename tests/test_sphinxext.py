@@ -8,7 +8,7 @@ fail the build with the page, the line and (for a false step) the counterexample
 from __future__ import annotations
 
 import pytest
-from test_build import build, mathjax_dir  # noqa: F401  (a fixture, requested below)
+from tiny_site import build
 
 GOOD = r"""
 # Derivations
