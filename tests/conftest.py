@@ -1,10 +1,15 @@
-"""Shared fixtures: a page executed as the docs build executes it, and the vendored MathJax."""
+"""Shared fixtures: a page executed as the docs build executes it, and the vendored MathJax.
+
+The real pages are executed once per CI run, by ``nox -s docs``; a test executes a page only
+after putting a wrong formula into it, and expects it to fail.
+"""
 
 from __future__ import annotations
 
 import fcntl
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import fetch_mathjax
 import pytest
@@ -77,3 +82,19 @@ def mathjax_dir() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         assert fetch_mathjax.main(["--dest", str(dest)]) == 0
     return fetch_mathjax.static_dir(dest)
+
+
+@pytest.fixture(scope="session")
+def page_derivations() -> list[tuple[str, Any]]:
+    """(page name, derivation) for every Derivation the thread and theory pages verify.
+
+    The pages' cells run once per test process (:func:`benchmarks.verify_cost.run_page`), for
+    every test that examines the derivations.
+    """
+    from benchmarks import verify_cost  # noqa: PLC0415  (only these tests need the pages run)
+
+    return [
+        (page.stem, derivation)
+        for page in verify_cost.pages()
+        for derivation, _, _ in verify_cost.run_page(page)[1]
+    ]

@@ -32,21 +32,13 @@ def normal(e: sp.Basic) -> sp.Basic:
     return e.func(*[normal(a) for a in e.args])
 
 
-def site_lines() -> list[tuple[str, sp.Basic]]:
-    from benchmarks import verify_cost  # noqa: PLC0415
-
-    seen: dict[sp.Basic, str] = {}
-    for page in verify_cost.pages():
-        _, log_ = verify_cost.run_page(page)
-        for derivation, _, _ in log_:
-            for expr in derivation.exprs:
-                seen.setdefault(expr, page.stem)
-    return [(page, expr) for expr, page in seen.items()]
-
-
 @pytest.mark.slow
-def test_every_line_on_the_site_reads_back_as_checked() -> None:
-    lines = site_lines()
+def test_every_line_on_the_site_reads_back_as_checked(page_derivations) -> None:
+    seen: dict[sp.Basic, str] = {}
+    for page, derivation in page_derivations:
+        for expr in derivation.exprs:
+            seen.setdefault(expr, page)
+    lines = [(page, expr) for expr, page in seen.items()]
     assert len(lines) > 100  # every page's derivations, not a handful
     for page, expr in lines:
         text = latex(expr)

@@ -1,4 +1,5 @@
-"""The landing and theory pages execute cleanly, and each fails when a key formula is made wrong.
+"""The landing and theory pages fail when a key formula is made wrong (``nox -s docs`` runs
+them as written).
 
 Every mutation replaces a snippet that must occur exactly once in the page source, so a page
 edit that moves or rewrites the snippet makes the test fail loudly instead of passing vacuously.
@@ -10,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import nbclient.exceptions
 import pytest
-
-nbclient = pytest.importorskip("nbclient")
 
 PAGES = [
     "index.md",
@@ -222,14 +222,6 @@ def mutated(text: str, right: str, wrong: str, page: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", PAGES)
-def test_page_executes_clean(
-    page: str, execute_page: Callable[..., None], page_text: Callable[[str], str]
-) -> None:
-    execute_page(page_text(page))
-
-
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("page", "right", "wrong"),
     [pytest.param(page, right, wrong, id=why) for page, right, wrong, why in MUTATIONS],
@@ -237,8 +229,10 @@ def test_page_executes_clean(
 def test_wrong_formula_fails_page(
     page: str, right: str, wrong: str, execute_page: Callable[..., None], page_text: Callable
 ) -> None:
-    with pytest.raises(nbclient.exceptions.CellExecutionError):
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as failure:
         execute_page(mutated(page_text(page), right, wrong, page))
+    # A check must reject the formula; a NameError from a broken substitution would not count.
+    assert failure.value.ename in {"AssertionError", "GradientCheckError"}, failure.value
 
 
 # how-we-check.md explains the checkers; its derivations are being rewritten separately.

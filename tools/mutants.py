@@ -3,8 +3,8 @@
 Each mutant is one exact textual replacement in one source file, modelled on a slip from the
 threads (seeds 000-004) or a classic one. It is applied to a temporary copy of the project (the
 files ``git ls-files`` lists, never ``_build`` or ``.nox``), and the cheapest of the project's own
-checks that should notice it (a unit-test file, a module's doctests, or a page executed by the
-page tests) is run there with ``pytest``. The mutant is *killed* when that run fails.
+checks that should notice it (a unit-test file, or the doctests of a module or of a page) is run
+there with ``pytest``. The mutant is *killed* when that run fails.
 
 The original text must occur exactly once in its file: if a refactor rewrites the formula, the
 mutant stops with an error instead of silently mutating nothing (a vacuous "kill" or "survivor").
@@ -57,9 +57,9 @@ CONTRACT = Check("tests/test_input_contract.py", ("tests/test_input_contract.py"
 DOCTEST_GRADIENTS = Check(
     "doctests of gradients.py", ("--doctest-modules", "src/gradproof/gradients.py")
 )
+# The page's own {doctest} blocks (Sybil, docs/conftest.py): `nox -s docs` executes its cells.
 PAGE_STABLE = Check(
-    "page theory/stable-computation.md",
-    ("tests/test_pages_theory.py::test_page_executes_clean[theory/stable-computation.md]",),
+    "doctests of theory/stable-computation.md", ("docs/theory/stable-computation.md",)
 )
 
 
