@@ -129,9 +129,11 @@ def test_settings_are_checked_one_by_one_when_a_class_is_named(lhs, step, where)
 
 @pytest.mark.slow
 def test_every_page_derivation_reports_the_same_with_and_without_classes(page_derivations):
-    # Every Derivation the nine pages build, checked both ways: same statuses, first false
-    # step, counterexample, values there, per-step setting counts and summary.
-    assert len({page for page, _ in page_derivations}) == 9
+    # Every Derivation the pages build in code, checked both ways: same statuses, first false
+    # step, counterexample, values there, per-step setting counts and summary. (The theory
+    # pages now show theirs as {derivation} blocks, which build no Derivation in a cell.)
+    pages = {page for page, _ in page_derivations}
+    assert sum(page[:3].isdigit() for page in pages) == 5  # every thread page takes part
     derivations = [dv for _, dv in page_derivations]
     assert len(derivations) > 50
     fewer = 0
