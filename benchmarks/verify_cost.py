@@ -93,11 +93,19 @@ def _page_environment(folder: Path) -> Iterator[None]:
             plt.close("all")
 
 
-def run_page(path: Path) -> tuple[float, list[tuple[Any, float, float]]]:
-    """Execute the page's cells; return wall seconds and the log of :func:`_recording`."""
+def _cold() -> None:
+    """Clear SymPy's cache and gradproof's shared concretisers: each page's kernel starts cold."""
     from sympy.core.cache import clear_cache  # noqa: PLC0415
 
+    from gradproof.derive._concrete import clear_caches  # noqa: PLC0415
+
     clear_cache()
+    clear_caches()
+
+
+def run_page(path: Path) -> tuple[float, list[tuple[Any, float, float]]]:
+    """Execute the page's cells; return wall seconds and the log of :func:`_recording`."""
+    _cold()
     log: list[tuple[Any, float, float]] = []
     namespace: dict[str, Any] = {"__name__": "__main__"}
     start = time.perf_counter()
@@ -113,10 +121,8 @@ def run_page(path: Path) -> tuple[float, list[tuple[Any, float, float]]]:
 
 def reverify(derivation: Any, k: int) -> tuple[float, float]:
     """Wall and CPU seconds to verify a copy of `derivation` at the single dimension n = k."""
-    from sympy.core.cache import clear_cache  # noqa: PLC0415
-
     copy = derivation.replace(ns=(k,))
-    clear_cache()
+    _cold()
     cpu = time.process_time()
     wall = copy._verify().elapsed
     return wall, time.process_time() - cpu

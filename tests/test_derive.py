@@ -71,7 +71,10 @@ def test_general_gradient_verifies_every_step():
     report = Derivation(Derivative(J, z[i]), general_gradient_steps()).verify()
     assert report.ok
     assert report.first_false is None
-    assert [r.status for r in report.steps] == ["exact", "exact", "exact"]
+    # Each step cancels with the sums over the classes i does not pick kept symbolic.
+    assert [r.status for r in report.steps] == ["proved for all n"] * 3
+    assert [r.proof for r in report.steps] == ["symbolic sums"] * 3
+    assert [r.scope for r in report.steps] == ["every n"] * 3
     assert report.free == ("i",)
     assert report.ns == (2, 3, 4, 5)
     report.assert_verified()
@@ -400,16 +403,26 @@ def test_report_carries_and_states_the_restrictions():
     assert "assuming Sum(p[k], (k, 1, n)) = 1" in assumed.summary
 
 
-def test_numeric_summary_says_how_many_points():
+def test_numeric_summary_says_how_many_points_digits_and_domain():
     report = Derivation(q(i), [Step(q(i) * (sp.sin(z[i]) ** 2 + sp.cos(z[i]) ** 2))]).verify()
+    step = report.steps[0]
+    # 14 settings of (n, i), one renumbering class per n: 4 checks of 3 points each
+    assert (step.status, step.settings, step.points) == ("numeric", 14, 4 * 3)
+    assert step.digits >= 30
+    assert step.scope == "n = 2…5, numeric"
+    assert "z real in [-3, 3] and [-30, 30]" in step.scope_text
     assert (
-        "where cancellation did not settle step 1, numerically (50 digits at 3 seeded points)"
-        in report.summary
-    )
+        f"numerically: at least {int(step.digits)} digits agreed at 12 points "
+        "(z real in [-3, 3] and [-30, 30]), evidence rather than proof"
+    ) in report.summary
     chain = [Step(exp(z[i]) / total(exp(z[k]), k)), Step(exp(z[i]) / total(exp(z[j]), j))]
     proved = Derivation(q(i), chain).verify()
-    assert proved.statuses == ("proved for all n", "exact")
-    assert proved.summary.endswith("; step 1 proved for all n by expansion")
+    assert proved.statuses == ("proved for all n", "proved for all n")
+    assert [r.proof for r in proved.steps] == ["expansion", "symbolic sums"]
+    assert proved.summary.startswith(
+        "every step holds for every n (by expansion and with the sums over the other classes "
+        "kept symbolic)"
+    )
 
 
 def test_derivative_in_a_free_positive_base():

@@ -33,6 +33,7 @@ from gradproof.derive.notation import _expand_names
 def _copy(dv: Derivation, *, grouped: bool) -> Derivation:
     out = dv.replace()
     out._group_settings = grouped
+    out._prove_all_n = False  # every step through the sweep, the part grouping changes
     return out
 
 
@@ -58,9 +59,9 @@ def _both_paths(dv: Derivation) -> tuple[tuple, tuple, int, int]:
         copy = _copy(dv, grouped=grouped)
         seen: list[object] = []
 
-        def counting(self, dims, env, *, logits=True, seen=seen):
+        def counting(self, dims, env, *, seen=seen, **kw):
             seen.append(env)
-            return concrete(self, dims, env, logits=logits)
+            return concrete(self, dims, env, **kw)
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(_Verification, "concrete", counting)

@@ -18,10 +18,12 @@ The contract, stated once so each public function can point here:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "as_array",
@@ -47,8 +49,9 @@ __all__ = [
 
 
 def _describe(x: object) -> str:
-    if isinstance(x, np.ndarray):
-        return f"array of dtype {x.dtype}"
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and hasattr(x, "shape"):
+        return f"array of dtype {dtype}"
     return type(x).__name__
 
 
@@ -99,6 +102,8 @@ def as_array(
     ...
     ValueError: z must be finite: found NaN or infinity at index (1,)
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
+
     if x is None or isinstance(x, str | bytes):
         msg = f"{name} must be a numeric array, got {_describe(x)}"
         raise TypeError(msg)
@@ -152,6 +157,7 @@ def as_targets(p: object, like: np.ndarray, name: str = "p") -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
+    >>> import numpy as np
     >>> as_targets([0.5, 0.5], np.zeros(2))
     array([0.5, 0.5])
     >>> as_targets([1.0, -0.5], np.zeros(2))
@@ -159,6 +165,8 @@ def as_targets(p: object, like: np.ndarray, name: str = "p") -> np.ndarray:
     ...
     ValueError: p must be nonnegative: found -0.5 at index (1,)
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
+
     arr = as_array(p, name, allow_complex=False)
     if arr.shape != like.shape:
         msg = f"{name} must have the same shape as the logits {like.shape}, got {arr.shape}"
@@ -191,6 +199,8 @@ def check_axis(axis: object, ndim: int, name: str = "axis") -> int:
     ...
     ValueError: axis must be an integer in [-2, 1], got 2
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
+
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
         msg = f"{name} must be an integer, got {type(axis).__name__}"
         raise TypeError(msg)
@@ -216,7 +226,7 @@ def as_int(value: object, name: str, *, minimum: int) -> int:
     ValueError: seed must be a nonnegative integer, got -1
     """
     kind = {0: "nonnegative", 1: "positive"}.get(minimum, f"(>= {minimum})")
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+    if not is_int(value):
         msg = f"{name} must be a {kind} integer, got {type(value).__name__} {value!r}"
         raise TypeError(msg)
     if value < minimum:
@@ -233,10 +243,12 @@ def as_int(value: object, name: str, *, minimum: int) -> int:
 def is_int(value: object) -> bool:
     """Whether `value` is a Python or NumPy integer; booleans are not (``True`` is a slip).
 
-    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
-    (True, True, False, False)
+    >>> import numpy as np
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(np.bool_(True)), is_int(3.0)
+    (True, True, False, False, False)
     """
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    # NumPy's integer types register as numbers.Integral; numpy.bool_ does not.
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def as_positive_ints(values: object, name: str) -> tuple[int, ...]:
@@ -244,6 +256,7 @@ def as_positive_ints(values: object, name: str) -> tuple[int, ...]:
 
     Examples
     --------
+    >>> import numpy as np
     >>> as_positive_ints([2, np.int64(3)], "ns")
     (2, 3)
     >>> as_positive_ints((0, 2), "ns")
@@ -251,7 +264,7 @@ def as_positive_ints(values: object, name: str) -> tuple[int, ...]:
     ...
     ValueError: ns must be a non-empty sequence of positive ints; got (0, 2)
     """
-    if not isinstance(values, Iterable):
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes):
         msg = f"{name} must be a non-empty sequence of positive ints such as (2, 3); got {values!r}"
         raise TypeError(msg)
     out = tuple(values)
@@ -303,10 +316,16 @@ def as_sympy_tuple(value: object, kind: type, name: str, expected: str) -> tuple
     >>> as_sympy_tuple("i != j", sp.Rel, "where", "sympy relations, e.g. Ne(i, j)")
     Traceback (most recent call last):
     ...
-    TypeError: where must be sympy relations, e.g. Ne(i, j); got 'i'
+    TypeError: where must be sympy relations, e.g. Ne(i, j); got the string 'i != j'
     """
     import sympy as sp  # noqa: PLC0415  (see the section comment)
 
+    if isinstance(value, str | bytes):  # iterating it would blame its first character
+        msg = f"{name} must be {expected}; got the string {value!r}"
+        raise TypeError(msg)
+    if not isinstance(value, sp.Basic | Iterable):
+        msg = f"{name} must be {expected}; got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
     items = [value] if isinstance(value, sp.Basic) else list(value)
     for item in items:
         if not isinstance(item, kind):
@@ -327,6 +346,7 @@ def as_point_values(values: object) -> dict[Any, np.ndarray]:
     ...
     ValueError: values[z] must be finite
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
     import sympy as sp  # noqa: PLC0415  (see the section comment)
 
     if not isinstance(values, Mapping):

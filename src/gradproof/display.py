@@ -62,7 +62,7 @@ from gradproof._derivation_view import (
 from gradproof.check import GradCheckResult
 from gradproof.derive import Derivation, DerivationReport, StepResult, latex
 from gradproof.derive._printing import sstr
-from gradproof.derive._report import step_list
+from gradproof.derive._report import span, step_list
 
 __all__ = [
     "LEGEND_HTML",
@@ -79,6 +79,7 @@ __all__ = [
     "math_text_html",
     "png",
     "render_derivation",
+    "scope_tex",
     "svg",
     "table",
     "with_legend",
@@ -90,32 +91,38 @@ _STEP_OK = r"\class{gp-ok}{\text{✓}}"
 _STEP_FALSE = r"\class{gp-false}{\text{✗}}"
 
 
+def scope_tex(label: str) -> str:
+    r"""A step's scope label (:attr:`~gradproof.derive.StepResult.scope`) as small LaTeX.
+
+    Short enough to sit by the mark on a phone; the report's text says how it was proved.
+
+    >>> scope_tex("every n"), scope_tex("n = 2…5, numeric")
+    ('\\class{gp-scope}{\\scriptsize{\\text{every }n}}', '\\class{gp-scope}{\\scriptsize{n = 2\\ldots 5\\text{, numeric}}}')
+    """
+    body = label.replace("every n", r"\text{every }n").replace("…", r"\ldots ")
+    body = body.replace(", numeric", r"\text{, numeric}")
+    return rf"\class{{gp-scope}}{{\scriptsize{{{body}}}}}"
+
+
 # ------------------------------------------------------------------------------ derivations
 
 
 def step_scope(report: DerivationReport, result: StepResult) -> str:
     """What a step's ✓ covers, short enough to sit next to the mark (empty for a ✗).
 
+    The label is :attr:`StepResult.scope <gradproof.derive.StepResult.scope>`: ``every n``
+    for a step proved for every n, else the sizes checked (and ``numeric`` when some setting
+    was settled by the numeric comparison); the report's text says how.
+
     >>> from sympy import Derivative
     >>> from gradproof.derive import Derivation, J, Step, i, k, p, q, total, z
     >>> d = Derivation(Derivative(J, z[i]), [Step(total(p[k], k) * q(i) - p[i]), Step(q(i))])
     >>> report = d.verify()
     >>> step_scope(report, report.steps[0]), step_scope(report, report.steps[1])
-    ('n = 2…5', '')
+    ('every n', '')
     """
-    if not result.ok:
-        return ""
-    if result.status == "proved for all n":
-        return "all n"
-    scope = "n = " + _span(report.ns)
-    if report.Ds and report.linear_layer:
-        scope += ", D = " + _span(report.Ds)
-    return scope + (", numeric" if result.status == "numeric" else "")
-
-
-def _span(values: Sequence[int]) -> str:
-    ordered = sorted(values)
-    return f"{ordered[0]}…{ordered[-1]}" if len(ordered) > 1 else f"{ordered[0]}"
+    del report  # the scope is the step's own: kept in the signature for callers
+    return result.scope if result.ok else ""
 
 
 def derivation_view(derivation: Derivation) -> RenderedDerivation:
@@ -189,7 +196,7 @@ def derivation_latex(derivation: Derivation) -> str:
     rows = []
     for t, (st, res) in enumerate(zip(derivation.steps, report.steps, strict=True)):
         left = latex(derivation.lhs) if t == 0 else ""
-        mark = _STEP_OK if res.ok else _STEP_FALSE
+        mark = rf"{_STEP_OK}\,{scope_tex(res.scope)}" if res.ok else _STEP_FALSE
         why = rf"\quad {_why_tex(st.why)}" if st.why else ""
         rows.append(rf"{left} &= {latex(st.expr)} && {mark}{why}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
@@ -395,13 +402,14 @@ def _count(number: int, noun: str) -> str:
 def _totals(reports: list[DerivationReport], numeric: list[GradCheckResult]) -> str:
     parts = []
     if reports:
-        ns = sorted({v for r in reports for v in r.ns})
-        sizes = f"{ns[0]}…{ns[-1]}" if len(ns) > 1 else f"{ns[0]}"
-        held = {s for r in reports for s in r.statuses} - {"false"}
-        kinds = [k for k in ("exact", "numeric", "proved for all n") if k in held]
+        sizes = span({v for r in reports for v in r.ns})
+        held = [s for r in reports for s in r.steps if s.ok]
+        forall = sum(s.status == "proved for all n" for s in held)
+        scoped = len(held) - forall
+        kinds = f"{forall} for every n" + (f", {scoped} for the checked n only" if scoped else "")
         parts.append(
             f"{_count(len(reports), 'derivation')} with {_count(sum(len(r.steps) for r in reports), 'step')}, "
-            f"n = {sizes}; steps that hold: {', '.join(kinds) if kinds else 'none'}"
+            f"checked sizes n = {sizes}; steps that hold: {kinds if held else 'none'}"
         )
     if numeric:
         methods = ", ".join(sorted({r.method for r in numeric}))
@@ -494,15 +502,16 @@ class Ledger:
     >>> wrong = Derivation(Derivative(J, z[i]), [Step(q(i))], ns=(2,))
     >>> _ = ledger.rejected(wrong, at=1, name="q alone")
     >>> print(ledger.summary())  # doctest: +NORMALIZE_WHITESPACE
-    - off-diagonal: ✓ checked exactly for n = 2 at every i, j with i ≠ j
-    - q alone: ✗ checked exactly for n = 2 at every i; step 1 is false
+    - off-diagonal: ✓ step 1 holds for every n (with the sums over the other classes kept
+      symbolic); at every i, j with i ≠ j
+    - q alone: ✗ checked for n = 2; at every i; step 1 is false
       (first counterexample at n = 2, i = 1)
     <BLANKLINE>
-    In all: 2 derivations with 2 steps, n = 2; steps that hold: exact.
+    In all: 2 derivations with 2 steps, checked sizes n = 2; steps that hold: 1 for every n.
     >>> ledger.verified(wrong)
     Traceback (most recent call last):
     ...
-    AssertionError: checked exactly for n = 2 at every i; step 1 is false: ...
+    AssertionError: checked for n = 2; at every i; step 1 is false: ...
     """
 
     items: dict[str, _Item] = field(default_factory=dict)

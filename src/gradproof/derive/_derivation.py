@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import sympy as sp
 
 from gradproof._validation import as_int, as_positive_ints, as_sympy_tuple, require_sympy
-from gradproof.derive._concrete import free_indices
+from gradproof.derive._concrete import decimal, free_indices
 from gradproof.derive._evaluate import evaluate
+from gradproof.derive._indices import check_indices, check_sizes, check_where
 from gradproof.derive._printing import sstr
 from gradproof.derive._report import DerivationReport
+from gradproof.derive._settings import uses_D
 from gradproof.derive._verify import verify
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Derivation", "Step"]
 
@@ -61,11 +65,16 @@ class Derivation:
         Seed of the points.
     where : sympy relation or sequence of them
         Restricts the free indices, e.g. ``Ne(i, j)`` for an off-diagonal entry; settings that
-        violate it are skipped.
+        violate it are skipped. It must name only free indices, and some checked setting must
+        satisfy it.
     assume : sympy Eq or sequence of Eq
         Conditions the steps may use, e.g. ``Eq(Sum(p[k], (k, 1, n)), 1)``. In each concrete
         setting each condition is solved for its last leaf (``p_n`` here), which is then
-        replaced everywhere, so points always satisfy it.
+        replaced everywhere; points are drawn so that the solved entry stays in its domain too
+        (``p_n >= 0``), and an assumption no point of the domain satisfies is an error.
+
+    Every index must range over the axis it is used on (``W[d, i]`` with ``d`` an input index is
+    an error, whatever n and D are), and float literals mean the decimal they print as.
     linear_layer : bool
         Logits of a linear layer: ``z_k = sum_d W[k, d] x[d]``. Derivatives in ``W`` and ``x``
         then pass through ``z`` by the chain rule.
@@ -86,7 +95,13 @@ class Derivation:
         linear_layer: bool = False,
     ) -> None:
         require_sympy(lhs, "lhs")
-        if isinstance(steps, Step | sp.Basic) or not len(steps):
+        if isinstance(steps, Step | sp.Basic | str) or not isinstance(steps, Sequence):
+            msg = (
+                "steps must be a non-empty list of Step objects or sympy expressions; "
+                f"got {type(steps).__name__}"
+            )
+            raise TypeError(msg)
+        if not len(steps):
             msg = "steps must be a non-empty list of Step objects or sympy expressions"
             raise ValueError(msg)
         self.lhs = lhs
@@ -102,12 +117,24 @@ class Derivation:
         self.where = as_sympy_tuple(
             where, sp.Rel, "where", "sympy relations between indices, e.g. Ne(i, j)"
         )
+        if not isinstance(linear_layer, bool):
+            msg = f"linear_layer must be a bool; got {type(linear_layer).__name__}"
+            raise TypeError(msg)
         self.linear_layer = linear_layer
         self.exprs = [lhs, *(st.expr for st in self.steps)]
         self.free = free_indices(self.exprs)
+        # What is checked: float literals read as the decimals they print as (0.1 is 1/10).
+        self.checked_exprs = [decimal(e) for e in self.exprs]
+        self.checked_assume = tuple(decimal(a) for a in self.assume)
+        check_indices([*self.checked_exprs, *(a.lhs - a.rhs for a in self.checked_assume)])
+        check_where(self.where, self.free)
+        check_sizes(self.ns, self.Ds, self.free, uses_D(self.exprs, linear_layer))
         self._report: DerivationReport | None = None
         # Private: False checks every setting on its own (tests compare the two paths).
         self._group_settings = True
+        # Private: False skips the proofs for every n, so every step goes through the settings
+        # sweep (tests compare the grouped and the plain sweep on it).
+        self._prove_all_n = True
 
     def verify(self) -> DerivationReport:
         """Check every step against the line before it (cached; see :mod:`gradproof.derive`)."""
@@ -198,5 +225,12 @@ class Derivation:
             msg = f"step must be between 0 (the lhs) and {len(self.steps)}; got {step}"
             raise ValueError(msg)
         return evaluate(
-            self.exprs[step], n, values, free, order=order, linear_layer=self.linear_layer, **dims
+            self.exprs[step],
+            n,
+            values,
+            free,
+            order=order,
+            linear_layer=self.linear_layer,
+            _chain_free=self.free,
+            **dims,
         )

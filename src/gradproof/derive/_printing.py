@@ -15,27 +15,21 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from gradproof.derive.notation import _Display, _SumEq, _SumNe, _SumWhere, qv
+from gradproof.derive.notation import Restriction, _Display, _SumNe, _SumWhere, qv
 
 __all__ = ["latex", "plain_relation", "sstr"]
 
 
 def _split_restriction(expr: _SumWhere) -> tuple[sp.Expr, sp.Expr]:
-    """Return (summand without the Kronecker factor, the other index)."""
-    idx = expr.limits[0][0]
-    body = expr.function
-    # sum_ne/sum_eq put the restriction last; a summand may hold deltas of its own (δ_kj).
-    for factor in reversed(sp.Mul.make_args(body)):
-        delta = factor if isinstance(factor, sp.KroneckerDelta) else -(factor - 1)
-        if isinstance(expr, _SumNe) and delta is factor:
-            continue  # k != i is 1 - δ_ki, never a bare delta
-        if isinstance(expr, _SumEq) and delta is not factor:
-            continue
-        if isinstance(delta, sp.KroneckerDelta) and idx in delta.args:
-            other = delta.args[1] if delta.args[0] == idx else delta.args[0]
-            rest = [f for f in sp.Mul.make_args(body) if f is not factor]
-            return (rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)), other
-    return body, sp.nan  # pragma: no cover - only reachable by hand-built objects
+    """Return (summand without its :class:`Restriction` factor, the other index).
+
+    The restriction is a factor of its own (stored by ``sum_ne``/``sum_eq``), so a summand's
+    own Kronecker deltas (``sum_ne(δ_kj, k, i)``) are never mistaken for it.
+    """
+    restriction = expr.restriction
+    rest = [f for f in sp.Mul.make_args(expr.function) if f is not restriction]
+    body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+    return body, restriction.other
 
 
 def _factor_rank(f: sp.Basic) -> int:
@@ -72,10 +66,17 @@ class _Latex(LatexPrinter):
         return f"{expr._gp_tex}_{{{sub}}}"
 
     def _print_Function(self, expr: sp.Basic, exp: str | None = None) -> str:
+        if isinstance(expr, Restriction):
+            return self._print_Restriction(expr, exp)
         if isinstance(expr, _Display):
             out = self._print__Display(expr)
             return f"{out}^{{{exp}}}" if exp else out
         return super()._print_Function(expr, exp)
+
+    def _print_Restriction(self, expr: Restriction, exp: str | None = None) -> str:
+        rel = r"\ne" if expr.unequal else "="
+        out = rf"[{self._print(expr.index)} {rel} {self._print(expr.other)}]"
+        return f"{out}^{{{exp}}}" if exp else out
 
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
         out = rf"\delta_{{{self._print(expr.args[0])} {self._print(expr.args[1])}}}"
@@ -255,12 +256,18 @@ def latex(expr: sp.Expr) -> str:
 
 
 class _Str(StrPrinter):
+    def _print_Restriction(self, expr: Restriction) -> str:
+        rel = "!=" if expr.unequal else "=="
+        return f"[{self._print(expr.index)}{rel}{self._print(expr.other)}]"
+
     def _print__Display(self, expr: _Display) -> str:
         if not expr.args:
             return expr._gp_tex
         return f"{expr._gp_tex}[{', '.join(self._print(a) for a in expr.args)}]"
 
     def _print_Function(self, expr: sp.Basic) -> str:
+        if isinstance(expr, Restriction):
+            return self._print_Restriction(expr)
         if isinstance(expr, _Display):
             return self._print__Display(expr)
         return super()._print_Function(expr)

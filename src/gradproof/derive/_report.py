@@ -1,23 +1,47 @@
 """The outcome of a verification: :class:`StepResult` per step, :class:`DerivationReport` in all.
 
-A report says what ran (sizes, free indices and their restrictions, exact or numeric,
-assumptions) and, for a false step, where it fails: the setting, the point and both values.
-:meth:`DerivationReport.describe` says it in one sentence, in plain text or with ``$...$`` math.
+Each step carries its *scope*: ``every n`` (with how it was proved), or the dimensions it was
+checked at, and for a numeric agreement how many digits agreed at how many points of which
+domain. :attr:`StepResult.scope` is the short label a page puts by the mark;
+:attr:`StepResult.scope_text` the sentence behind it. A report says what ran (sizes, settings
+counted, free indices and their restrictions, assumptions) and, for a false step, where it
+fails: the setting, the point and both values, to as many digits as show that they differ.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
-from gradproof.derive._numeric import DPS
 from gradproof.derive._printing import latex, plain_relation
 from gradproof.derive.notation import D, W, d, k, x, z
 
-__all__ = ["DerivationReport", "StepResult", "step_list"]
+__all__ = ["DerivationReport", "StepResult", "span", "step_list"]
+
+#: How a step was proved for every n, as the report names it.
+PROOFS = {
+    "expansion": "the two sides are one expression once the names are written out",
+    "symbolic sums": (
+        "it cancels with each sum over the classes no free index picks kept as a symbol, "
+        "for every n above the number of distinct free-index values, and exactly at that number"
+    ),
+}
+
+
+def span(values: Sequence[int]) -> str:
+    """``2…5`` for a run of consecutive numbers, ``2, 3, 7`` otherwise, ``2`` alone.
+
+    >>> span((2, 3, 4, 5)), span((2, 4)), span((3,))
+    ('2…5', '2, 4', '3')
+    """
+    vs = sorted(values)
+    if len(vs) > 2 and vs == list(range(vs[0], vs[-1] + 1)):
+        return f"{vs[0]}…{vs[-1]}"
+    return ", ".join(map(str, vs))
 
 
 @dataclass
@@ -27,12 +51,22 @@ class StepResult:
     Attributes
     ----------
     status : str
-        ``"proved for all n"`` (identical after expanding names, no dimension needed),
-        ``"exact"`` (zero difference by cancellation in every setting), ``"numeric"`` (some
-        setting needed the 50-digit evaluation), or ``"false"``.
+        ``"proved for all n"`` (for every n: by expansion, or with the sums over the other
+        classes kept symbolic, see :attr:`proof`), ``"exact"`` (zero difference by cancellation
+        in every checked setting), ``"numeric"`` (some setting needed the numeric comparison),
+        or ``"false"``.
+    proof : str
+        For ``"proved for all n"``: ``"expansion"`` or ``"symbolic sums"``.
     exact_settings, numeric_settings : int
         How many (dimension, index) settings were settled each way; a renumbering class counts
         all its settings, settled by the check of one of them.
+    points, digits : int, float
+        For a numeric step: points compared, and the fewest significant digits (relative to the
+        largest term) on which the two lines agreed there.
+    domain : str
+        For a numeric step: the domain the points were drawn from.
+    ns, Ds : tuple of int
+        The dimensions the step was checked at (when not proved for every n).
     equals_lhs : bool
         Whether this line equals the left-hand side (at the points checked).
     """
@@ -42,10 +76,55 @@ class StepResult:
     exact_settings: int = 0
     numeric_settings: int = 0
     equals_lhs: bool = True
+    proof: str = ""
+    points: int = 0
+    digits: float = math.inf
+    domain: str = ""
+    ns: tuple[int, ...] = ()
+    Ds: tuple[int, ...] = ()
+    why_not_all_n: str = ""
 
     @property
     def ok(self) -> bool:
         return self.status != "false"
+
+    @property
+    def settings(self) -> int:
+        """Settings checked for this step (0 when proved for every n)."""
+        return self.exact_settings + self.numeric_settings
+
+    @property
+    def scope(self) -> str:
+        """The short label by the mark: ``every n``, ``n = 2…5``, ``n = 2…5, numeric``, ``false``."""
+        if self.status == "false":
+            return "false"
+        if self.status == "proved for all n":
+            return "every n"
+        out = f"n = {span(self.ns)}"
+        if self.Ds:
+            out += f", D = {span(self.Ds)}"
+        return out + (", numeric" if self.status == "numeric" else "")
+
+    @property
+    def scope_text(self) -> str:
+        """The sentence behind :attr:`scope`: how it was proved, or what was checked."""
+        if self.status == "false":
+            return "false: it differs from the line before it (see the counterexample)"
+        if self.status == "proved for all n":
+            return f"holds for every n: {PROOFS[self.proof]}"
+        where = f"n = {span(self.ns)}" + (f" and D = {span(self.Ds)}" if self.Ds else "")
+        count = _count(self.settings, "setting")
+        if self.status == "exact":
+            text = f"exact for {where} ({count}); not proved for other n"
+        else:
+            text = (
+                f"checked for {where} ({count}): exact in {self.exact_settings}, elsewhere "
+                f"agreed to at least {_digits(self.digits)} digits at "
+                f"{_count(self.points, 'point')} ({self.domain}); evidence, not a proof"
+            )
+        if self.why_not_all_n:
+            text += f" (for every n: {self.why_not_all_n})"
+        return text
 
 
 @dataclass
@@ -54,8 +133,10 @@ class DerivationReport:
 
     ``first_false`` is the 1-based number of the first step that differs from the line before
     it; ``counterexample`` holds the setting (``n``, index values) and the point (values per
-    base) where it differs, ``lhs_value``/``rhs_value`` the previous line's and this line's value
-    there.
+    base) where it differs, and the two values as text (``"previous"``, ``"this"``,
+    ``"difference"``) with as many digits as show the difference, and whether the difference is
+    ``"certified"`` (exact or interval arithmetic); ``lhs_value``/``rhs_value`` are the previous
+    line's and this line's value there as floats.
     """
 
     ok: bool
@@ -87,8 +168,13 @@ class DerivationReport:
         """The status of each step, in order."""
         return tuple(r.status for r in self.steps)
 
+    @property
+    def proved_for_all_n(self) -> tuple[int, ...]:
+        """The numbers of the steps proved for every n."""
+        return tuple(r.number for r in self.steps if r.status == "proved for all n")
+
     def checked(self, *, markdown: bool = False) -> str:
-        """What ran: sizes, free indices and their restrictions, exact or numeric, assumptions.
+        """What ran: per kind of verdict the steps, sizes and settings; restrictions; assumptions.
 
         With ``markdown=True`` relations are ``$...$`` LaTeX instead of plain text.
         """
@@ -96,31 +182,43 @@ class DerivationReport:
         def show(rel: sp.Basic) -> str:
             return f"${latex(rel)}$" if markdown else plain_relation(rel)
 
-        statuses = {r.status for r in self.steps if r.status != "false"}
-        if statuses == {"proved for all n"}:
-            return "proved for all n by expansion"
-        numeric = [r.number for r in self.steps if r.status == "numeric"]
-        how = "exactly"
-        if numeric:
-            how += (
-                f", or where cancellation did not settle {step_list(numeric)}, numerically "
-                f"({DPS} digits at {self.n_points} seeded points)"
+        held = [r for r in self.steps if r.ok]
+        parts = []
+        forall = [r for r in held if r.status == "proved for all n"]
+        if forall:
+            hows = sorted({r.proof for r in forall})
+            how = " and ".join(
+                "by expansion"
+                if h == "expansion"
+                else "with the sums over the other classes kept symbolic"
+                for h in hows
             )
-        dims = f"n = {', '.join(map(str, self.ns))}"
-        if self.Ds:
-            dims += f" and D = {', '.join(map(str, self.Ds))}"
-        text = f"checked {how} for {dims}"
+            parts.append(f"{_steps_phrase(forall, held)} for every n ({how})")
+        exact = [r for r in held if r.status == "exact"]
+        if exact:
+            parts.append(
+                f"{_steps_phrase(exact, held, verb='checked exactly')} for {_dims(exact[0])} "
+                f"in {_settings_phrase(exact)}"
+            )
+        numeric = [r for r in held if r.status == "numeric"]
+        if numeric:
+            digits = min(r.digits for r in numeric)
+            parts.append(
+                f"{_steps_phrase(numeric, held, verb='checked')} for {_dims(numeric[0])} in "
+                f"{_settings_phrase(numeric)}, where cancellation did not settle it numerically: "
+                f"at least {_digits(digits)} digits agreed at "
+                f"{_count(sum(r.points for r in numeric), 'point')} "
+                f"({numeric[0].domain}), evidence rather than proof"
+            )
+        text = "; ".join(parts) if parts else f"checked for {_dims_of(self)}"
         if self.free:
-            text += f" at every {', '.join(self.free)}"
+            text += f"; at every {', '.join(self.free)}"
         if self.where:
             text += " with " + ", ".join(show(w) for w in self.where)
         if self.linear_layer:
             text += "; logits " + show(sp.Eq(z[k], sp.Sum(W[k, d] * x[d], (d, 1, D))))
         if self.assume:
             text += "; assuming " + ", ".join(show(a) for a in self.assume)
-        proved = [r.number for r in self.steps if r.status == "proved for all n"]
-        if proved:
-            text += f"; {step_list(proved)} proved for all n by expansion"
         return text
 
     def describe(self, *, markdown: bool = False) -> str:
@@ -131,9 +229,11 @@ class DerivationReport:
             return text
         setting = ", ".join(f"{s_} = {v}" for s_, v in cx["setting"].items())
         point = ", ".join(f"{b} = {_fmt_values(vs)}" for b, vs in cx["point"].items())
+        where = f"at {setting}" + (f", {point}" if point else "")
+        sure = "" if cx.get("certified", True) else "; not certified: found without interval bounds"
         return (
-            f"{text}; step {self.first_false} is false: at {setting}, {point}: "
-            f"previous line = {_fmt(self.lhs_value)}, this line = {_fmt(self.rhs_value)}"
+            f"{text}; step {self.first_false} is false: {where}: previous line = "
+            f"{cx['previous']}, this line = {cx['this']} (difference {cx['difference']}{sure})"
         )
 
     def assert_verified(self) -> None:
@@ -150,6 +250,43 @@ class DerivationReport:
         else:
             msg = f"expected step {number} to be the first false step; {self.summary}"
         raise AssertionError(msg)
+
+
+def _steps_phrase(some: list[StepResult], held: list[StepResult], verb: str = "hold") -> str:
+    if len(some) == len(held) and len(held) > 1:
+        subject = "every step"
+        verb = {"hold": "holds"}.get(verb, verb)
+    elif len(some) == 1:
+        subject = f"step {some[0].number}"
+        verb = {"hold": "holds"}.get(verb, verb)
+    else:
+        subject = step_list([r.number for r in some])
+    return f"{subject} {verb}"
+
+
+def _dims(r: StepResult) -> str:
+    out = f"n = {span(r.ns)}"
+    return out + (f" and D = {span(r.Ds)}" if r.Ds else "")
+
+
+def _dims_of(report: DerivationReport) -> str:
+    out = f"n = {span(report.ns)}"
+    return out + (f" and D = {span(report.Ds)}" if report.Ds else "")
+
+
+def _settings_phrase(steps: list[StepResult]) -> str:
+    counts = sorted({r.settings for r in steps})
+    if len(counts) == 1:
+        return _count(counts[0], "setting") + (" each" if len(steps) > 1 else "")
+    return f"{counts[0]} to {counts[-1]} settings each"
+
+
+def _digits(v: float) -> str:
+    return "all" if math.isinf(v) else str(math.floor(v))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def step_list(numbers: Sequence[int]) -> str:

@@ -9,22 +9,28 @@ prints them the way the pages write them (``z_{i}``, ``q_{i}``, ``\sum_{k \ne i}
     Indices over ``1..n``; ``d`` is an index over ``1..D``.
 ``z, p, g, x, W``
     ``IndexedBase`` objects: logits, targets, upstream gradient ``∂L/∂q`` (vector-Jacobian page),
-    layer input, weights ``W[k, d]``.
+    layer input, weights ``W[k, d]``. Their entries are checked on their domains (:data:`DOMAINS`):
+    ``z``, ``g``, ``x``, ``W`` any real number, ``p`` any nonnegative number (targets need not
+    sum to 1 unless a derivation assumes it).
 ``qv``
     The probabilities as independent positive variables (prints as :math:`\tilde q_i`, apart
     from the softmax :math:`q_i`), for
     derivatives with respect to ``q`` itself, e.g. ``Derivative(-Sum(p[j] * log(qv[j]), (j, 1,
-    n)), qv[i])``. Any ``IndexedBase(..., positive=True)`` is sampled in (0.1, 1).
+    n)), qv[i])``. Any ``IndexedBase(..., positive=True)`` has positive entries.
 ``q(a)``
     Softmax entry; prints as :math:`q_a`, checked as :math:`e^{z_a} / \sum_k e^{z_k}`.
 ``s(a)``
     :math:`s_a = g_a q_a` (the vector-Jacobian page).
 ``J``, ``L``
-    Cross-entropy :math:`-\sum_j p_j \log q_j`; and a loss with :math:`\partial L/\partial q = g`
-    (checked as :math:`\sum_j g_j q_j`: a vector-Jacobian product depends on ``L`` only through
-    ``g``, so this stand-in is exact for every ``L``).
+    Cross-entropy :math:`-\sum_j p_j \log q_j`; and any smooth loss of the probabilities,
+    :math:`L(q_1, \dots, q_n)` with :math:`q = \operatorname{softmax}(z)`. ``L`` is checked as
+    what it is, an unknown function: its value, its gradient :math:`\partial L/\partial q_k =
+    g_k` and its higher derivatives at the point are free numbers (the entries of ``g`` are the
+    gradient, so they change with ``z`` through the Hessian of ``L``), so a line holds for ``L``
+    only if it holds for every loss.
 ``sum_ne(f, k, i)``, ``sum_eq(f, k, i)``
-    :math:`\sum_{k \ne i} f` and :math:`\sum_{k = i} f`.
+    :math:`\sum_{k \ne i} f` and :math:`\sum_{k = i} f`; the restriction is stored as a factor
+    of its own (:class:`Restriction`), so it is printed as given, never guessed from the summand.
 ``total(f, k)``, ``sum_exp``, ``SUM_P_IS_1``
     :math:`\sum_{k=1}^{n} f`; the softmax denominator :math:`\sum_{k=1}^{n} e^{z_k}`; the
     assumption :math:`\sum_{k=1}^{n} p_k = 1`.
@@ -44,18 +50,24 @@ Eq(Sum(p[k], (k, 1, n)), 1)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
-from numpy.typing import ArrayLike
 
 from gradproof._validation import require_index
 
+if TYPE_CHECKING:  # NumPy is not needed to build or check a derivation (Pyodide has none)
+    from numpy.typing import ArrayLike
+
 __all__ = [
+    "DOMAINS",
     "SUM_P_IS_1",
     "D",
     "J",
     "L",
+    "Restriction",
     "W",
     "cross_entropy_expr",
     "d",
@@ -92,9 +104,34 @@ _DIMS = (n, D)
 # The dimension of each axis of a base; bases not listed have one axis over 1..n.
 _BASE_AXES: dict[str, tuple[sp.Symbol, ...]] = {"x": (D,), "W": (n, D)}
 
+#: The domain of each base's entries, by name: what a rewrite may assume of them and where the
+#: numeric comparison samples them. A base not listed is ``"positive"`` if it was declared
+#: ``positive=True`` (as ``qv`` is), ``"nonnegative"`` if declared so, and ``"real"`` otherwise;
+#: a plain symbol (a temperature ``T``, a shift ``c``) likewise by its own assumptions.
+DOMAINS: dict[str, str] = {"z": "real", "g": "real", "x": "real", "W": "real", "p": "nonnegative"}
+
 
 def _index_dim(idx: sp.Symbol) -> sp.Symbol:
     return _INDEX_DIM.get(idx, n)
+
+
+def base_axes(base: sp.IndexedBase | str) -> tuple[sp.Symbol, ...]:
+    """The dimension of each axis of `base`: ``(n,)`` unless listed (``W`` is ``(n, D)``)."""
+    return _BASE_AXES.get(str(getattr(base, "label", base)), (n,))
+
+
+def domain_of(item: sp.IndexedBase | sp.Symbol) -> str:
+    """``"real"``, ``"nonnegative"`` or ``"positive"``: the domain of a base's entries or a symbol.
+
+    >>> domain_of(z), domain_of(p), domain_of(qv), domain_of(sp.Symbol("T", positive=True))
+    ('real', 'nonnegative', 'positive', 'positive')
+    """
+    if item.is_positive:
+        return "positive"
+    label = str(getattr(item, "label", ""))
+    if label in DOMAINS:
+        return DOMAINS[label]
+    return "nonnegative" if item.is_nonnegative else "real"
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,6 +143,8 @@ class _Display(sp.Function):
     """A named quantity that prints as ``name_{args}`` and is checked through its definition."""
 
     _gp_tex = "?"
+    #: An opaque name has no definition in other names (``L``): it stays as it is.
+    _gp_opaque = False
 
     @classmethod
     def eval(cls, *_args: sp.Basic) -> None:
@@ -127,9 +166,13 @@ def _define(name: str, body: Callable[..., sp.Expr], nargs: int, tex: str | None
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _expand_names(e: sp.Expr) -> sp.Expr:
     """``e`` with every named quantity (``q(i)``, ``J``, ...) replaced by its definition."""
-    return e.replace(lambda a: isinstance(a, _Display), lambda a: _expand_names(a.definition()))
+    return e.replace(
+        lambda a: isinstance(a, _Display) and not a._gp_opaque,
+        lambda a: _expand_names(a.definition()),
+    )
 
 
 def softmax_expr(a: sp.Expr) -> sp.Expr:
@@ -152,10 +195,22 @@ def cross_entropy_expr() -> sp.Expr:
     return -sp.Sum(p[j] * sp.log(q(j)), (j, 1, n))
 
 
+class _Loss(_Display):
+    """A loss of the probabilities, :math:`L(q)`: opaque, checked through its derivatives."""
+
+    nargs = 0
+    _gp_tex = "L"
+    _gp_opaque = True
+
+    def definition(self) -> sp.Expr:
+        msg = "L is any loss of q: it has no definition to expand"
+        raise TypeError(msg)
+
+
 q = _define("q", softmax_expr, 1)
 s = _define("s", lambda a: g[a] * q(a), 1)
 J = _define("J", cross_entropy_expr, 0)()
-L = _define("L", lambda: sp.Sum(g[j] * q(j), (j, 1, n)), 0)()
+L = _Loss()
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,10 +218,52 @@ L = _define("L", lambda: sp.Sum(g[j] * q(j), (j, 1, n)), 0)()
 # --------------------------------------------------------------------------------------------
 
 
+class Restriction(_Display):
+    r"""The factor :math:`[k \ne i]` (or :math:`[k = i]`) that restricts a sum, kept as written.
+
+    ``Restriction(k, i, True)`` is 1 where ``k != i`` and 0 elsewhere (checked as
+    :math:`1 - \delta_{k i}`); ``Restriction(k, i, False)`` is :math:`\delta_{k i}`. The printer
+    reads the restriction of :func:`sum_ne` and :func:`sum_eq` from this factor, never from the
+    summand, whose own Kronecker deltas it leaves alone.
+    """
+
+    nargs = 3
+
+    def definition(self) -> sp.Expr:
+        a, b, unequal = self.args
+        delta_ab = sp.KroneckerDelta(a, b)
+        return 1 - delta_ab if unequal == sp.true else delta_ab
+
+    @property
+    def index(self) -> sp.Expr:
+        """The summation index, ``k``."""
+        return self.args[0]
+
+    @property
+    def other(self) -> sp.Expr:
+        """The index it is compared with, ``i``."""
+        return self.args[1]
+
+    @property
+    def unequal(self) -> bool:
+        """True for :math:`k \ne i`, False for :math:`k = i`."""
+        return self.args[2] == sp.true
+
+
 class _SumWhere(sp.Sum):
-    """A sum over ``k`` restricted by a Kronecker factor, printed as its restriction."""
+    """A sum over ``k`` with a :class:`Restriction` factor, printed as its restriction."""
 
     _gp_relation = ""
+
+    @property
+    def restriction(self) -> Restriction:
+        """The :class:`Restriction` factor on the summation index (stored by construction)."""
+        idx = self.limits[0][0]
+        for factor in sp.Mul.make_args(self.function):
+            if isinstance(factor, Restriction) and factor.index == idx:
+                return factor
+        msg = f"{type(self).__name__} has lost its restriction factor: {self.function}"
+        raise ValueError(msg)
 
 
 class _SumNe(_SumWhere):
@@ -177,18 +274,37 @@ class _SumEq(_SumWhere):
     _gp_relation = "="
 
 
+def _restricted(f: sp.Expr, idx: sp.Symbol, other: sp.Expr, unequal: bool) -> sp.Expr:
+    require_index(idx, "idx")
+    if idx in _DIMS:
+        msg = f"idx must be a summation index such as k, not the dimension {idx}"
+        raise ValueError(msg)
+    other = sp.sympify(other)
+    if not (other.is_Integer or (isinstance(other, sp.Symbol) and other.is_integer)):
+        msg = f"other must be an index such as i or an integer; got {other!r}"
+        raise TypeError(msg)
+    if other in _DIMS:
+        msg = f"other must be an index such as i, not the dimension {other}"
+        raise ValueError(msg)
+    if other == idx:
+        msg = f"other must differ from the summation index {idx}"
+        raise ValueError(msg)
+    body = sp.Mul(f, Restriction(idx, other, sp.true if unequal else sp.false), evaluate=False)
+    cls = _SumNe if unequal else _SumEq
+    return cls(body, (idx, 1, _index_dim(idx)))
+
+
 def sum_ne(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
     r"""The sum of ``f`` over ``idx`` with ``idx != other``, printed as :math:`\sum_{k \ne i}`.
 
-    It is the full sum times :math:`1 - \delta_{k i}`, so checking needs no special case.
+    It is the full sum times the :class:`Restriction` :math:`[k \ne i]` (checked as
+    :math:`1 - \delta_{k i}`), so checking needs no special case.
 
     >>> from gradproof.derive import latex
     >>> latex(sum_ne(p[k], k, i))
     '\\sum_{k \\ne i} p_{k}'
     """
-    require_index(idx, "idx")
-    body = sp.Mul(f, 1 - sp.KroneckerDelta(idx, other), evaluate=False)  # keeps f as written
-    return _SumNe(body, (idx, 1, _index_dim(idx)))
+    return _restricted(f, idx, other, True)
 
 
 def sum_eq(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
@@ -198,9 +314,7 @@ def sum_eq(f: sp.Expr, idx: sp.Symbol, other: sp.Expr) -> sp.Expr:
     >>> latex(sum_eq(p[k], k, i))
     '\\sum_{k = i} p_{k}'
     """
-    require_index(idx, "idx")
-    body = sp.Mul(f, sp.KroneckerDelta(idx, other), evaluate=False)
-    return _SumEq(body, (idx, 1, _index_dim(idx)))
+    return _restricted(f, idx, other, False)
 
 
 def total(f: sp.Expr, idx: sp.Symbol) -> sp.Expr:
@@ -239,7 +353,7 @@ def delta(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     return sp.KroneckerDelta(a, b, evaluate=False)
 
 
-def point(logits: ArrayLike, targets: ArrayLike | None = None) -> dict[sp.IndexedBase, ArrayLike]:
+def point(logits: ArrayLike, targets: ArrayLike | None = None) -> dict[sp.IndexedBase, Any]:
     """Values of the logits ``z`` (and the targets ``p``) for :func:`~gradproof.derive.evaluate`.
 
     >>> from gradproof.derive import evaluate
