@@ -458,3 +458,39 @@ def test_replace_keeps_every_option_but_the_changed_ones():
     assert copy.verify().ok  # the assumption came along: without it this step is false
     with pytest.raises(TypeError, match="unknown options"):
         base.replace(nss=(4,))
+
+
+# ------------------------------------------------------------------------------------------
+# No NumPy on the verification path (the verifier also runs under Pyodide, which has none)
+# ------------------------------------------------------------------------------------------
+
+_WITHOUT_NUMPY = r"""
+import sys
+sys.modules["numpy"] = None  # `import numpy` now raises ImportError, as under Pyodide
+from sympy import Derivative, sin, cos
+from gradproof.derive import Derivation, Step, SUM_P_IS_1, J, L, g, i, j, k, latex, p, q, s, total, z
+ok = Derivation(Derivative(J, z[i]), [Step(total(p[k], k) * q(i) - p[i]), Step(q(i) - p[i])],
+                assume=SUM_P_IS_1).verify()
+assert ok.ok and ok.steps[0].scope == "every n", ok.summary
+vjp = Derivation(Derivative(L, z[i]), [Step(s(i) - total(s(j), j) * q(i))]).verify()
+assert vjp.ok, vjp.summary
+numeric = Derivation(q(i), [Step(q(i) * (sin(z[i]) ** 2 + cos(z[i]) ** 2))], ns=(2,)).verify()
+assert numeric.statuses == ("numeric",), numeric.summary
+wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - 2 * p[i])], assume=SUM_P_IS_1).verify()
+wrong.assert_first_false(1)
+assert latex(Derivative(L, z[i])) == r"\frac{\partial L}{\partial z_{i}}"
+assert sys.modules["numpy"] is None  # nothing imported it behind our back
+print(wrong.summary)
+"""
+
+
+@pytest.mark.slow
+def test_verification_runs_without_numpy():
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    out = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_NUMPY], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert "step 1 is false" in out.stdout

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from sympy import Derivative, Integral, Sum, Symbol
+from sympy import Derivative, Eq, Gt, Integral, Ne, Sum, Symbol
 
 from gradproof import (
     cross_entropy,
@@ -610,6 +610,134 @@ DERIVE_FOUND_ROWS = [
         TypeError,
         "values",
         "values[z] must be numeric",
+    ),
+    # Issue 14, item 12 (derive half): each once crashed from deep inside or passed silently.
+    (
+        "steps a bare int",
+        lambda: derive.Derivation(derive.J, 5),
+        TypeError,
+        "steps",
+        "got int",
+    ),
+    (
+        "where a string",
+        lambda: _derivation(where="i != j"),
+        TypeError,
+        "where",
+        "got the string 'i != j'",
+    ),
+    (
+        "where names a bound index",
+        lambda: _derivation(where=Ne(derive.j, derive.i)),
+        ValueError,
+        "where",
+        "j, which is not a free index",
+    ),
+    (
+        "where excludes every setting",
+        lambda: _derivation(where=Gt(derive.i, 5)).verify(),
+        ValueError,
+        "where",
+        "excludes every setting",
+    ),
+    (
+        "assume outside the domain",
+        lambda: _derivation(
+            assume=Eq(Sum(derive.p[derive.k], (derive.k, 1, derive.n)), -1)
+        ).verify(),
+        ValueError,
+        "assume",
+        "no point",
+    ),
+    (
+        "ns too large for memory",
+        lambda: _derivation(ns=(10**6,)),
+        ValueError,
+        "ns",
+        "at most 64",
+    ),
+    (
+        "settings too many",
+        lambda: derive.Derivation(
+            derive.q(derive.i) * derive.q(derive.j) * derive.q(derive.k) * derive.q(derive.m),
+            [
+                derive.Step(
+                    derive.q(derive.i)
+                    * derive.q(derive.j)
+                    * derive.q(derive.k)
+                    * derive.q(derive.m)
+                )
+            ],
+            ns=tuple(range(2, 20)),
+        ),
+        ValueError,
+        "ns",
+        "the limit is 20000",
+    ),
+    (
+        "linear_layer not a bool",
+        lambda: _derivation(linear_layer="yes"),
+        TypeError,
+        "linear_layer",
+        "bool",
+    ),
+    (
+        "evaluate index value fractional",
+        lambda: derive.evaluate(derive.q(derive.i), 3, VALUES, free={derive.i: 1.5}),
+        TypeError,
+        "free",
+        "free[i] must be an int",
+    ),
+    (
+        "evaluate index value out of range",
+        lambda: derive.evaluate(derive.q(derive.i), 3, VALUES, free={derive.i: 4}),
+        ValueError,
+        "free",
+        "free[i] must be in 1..3; got 4",
+    ),
+    (
+        "evaluate index key a string",
+        lambda: derive.evaluate(derive.q(derive.i), 3, VALUES, free={"i": 1}),
+        TypeError,
+        "free",
+        "index symbols",
+    ),
+    (
+        "evaluate index not free",
+        lambda: derive.evaluate(derive.q(derive.i), 3, VALUES, free={derive.j: 1}),
+        ValueError,
+        "free",
+        "not a free index",
+    ),
+    (
+        "evaluate too many values",
+        lambda: derive.evaluate(derive.q(derive.i), 3, {derive.z: (1.0, 2.0, 3.0, 4.0)}),
+        ValueError,
+        "values",
+        "values[z] must have shape (3,)",
+    ),
+    (
+        "sum_ne given the dimension as its index",
+        lambda: derive.sum_ne(derive.p[derive.k], derive.n, derive.i),
+        ValueError,
+        "idx",
+        "not the dimension n",
+    ),
+    (
+        "sum_ne compared with the dimension",
+        lambda: derive.sum_ne(derive.p[derive.k], derive.k, derive.n),
+        ValueError,
+        "other",
+        "not the dimension n",
+    ),
+    (
+        "index on an axis of another dimension",
+        lambda: _verify(
+            derive.W[derive.d, derive.i], derive.W[derive.d, derive.i], linear_layer=True
+        ),
+        ValueError,
+        "index d",
+        "axis 1 of W, which ranges over 1..n",
     ),
 ]
 

@@ -264,7 +264,7 @@ def as_positive_ints(values: object, name: str) -> tuple[int, ...]:
     ...
     ValueError: ns must be a non-empty sequence of positive ints; got (0, 2)
     """
-    if not isinstance(values, Iterable) or isinstance(values, str | bytes):
+    if not isinstance(values, Iterable):
         msg = f"{name} must be a non-empty sequence of positive ints such as (2, 3); got {values!r}"
         raise TypeError(msg)
     out = tuple(values)
