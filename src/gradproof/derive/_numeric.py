@@ -159,7 +159,7 @@ def _disagree(
 ) -> Comparison:
     shown_a, shown_b = show_pair(a, b)
     with mpmath.workdps(2 * DPS):
-        diff = mpmath.nstr(a - b if exact_diff is None else exact_diff, 12)
+        diff = _nstr(a - b if exact_diff is None else exact_diff, 12)
     return Comparison(
         agree=False,
         digits=0.0,
@@ -188,10 +188,20 @@ def show_pair(a: mpmath.mpf, b: mpmath.mpf) -> tuple[str, str]:
     """
     with mpmath.workdps(2 * DPS):
         for digits in (6, 10, 15, 20, 30, 40, 60):
-            sa, sb = mpmath.nstr(a, digits), mpmath.nstr(b, digits)
+            sa, sb = _nstr(a, digits), _nstr(b, digits)
             if sa != sb:
                 return sa, sb
-        return mpmath.nstr(a, 6), mpmath.nstr(b, 6)
+        return _nstr(a, 6), _nstr(b, 6)
+
+
+def _nstr(v: mpmath.mpf | mpmath.mpc, digits: int) -> str:
+    """A number as text; a complex one as ``a + bi`` (just ``a`` when its imaginary part is 0)."""
+    if isinstance(v, mpmath.mpc):
+        if v.imag == 0:
+            return mpmath.nstr(v.real, digits)
+        sign = "-" if v.imag < 0 else "+"
+        return f"{mpmath.nstr(v.real, digits)} {sign} {mpmath.nstr(abs(v.imag), digits)}i"
+    return mpmath.nstr(v, digits)
 
 
 def _bounds(x: iv.mpf) -> tuple[mpmath.mpf, mpmath.mpf]:

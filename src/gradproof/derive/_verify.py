@@ -314,7 +314,8 @@ def by_base(
 ) -> dict[str, list[Any]]:
     """Group a point's values by base in index order: {'z': [...], 'W': [[...], [...]]}.
 
-    `leaves` maps each leaf symbol to its base and index (``Concretizer.leaves``).
+    `leaves` maps each leaf symbol to its base and index (``Concretizer.leaves``). The Hessian
+    of ``L`` (``∂²L``, symmetric) lists its entries with k <= l in order.
     """
     out: dict[str, list[tuple[tuple[Any, ...], float]]] = {}
     for leaf, val in point.items():
@@ -324,7 +325,7 @@ def by_base(
     grouped: dict[str, list[Any]] = {}
     for b in sorted(out, key=lambda b: (order.get(b, len(order)), b)):
         entries = sorted(out[b])
-        if entries and len(entries[0][0]) == 2:
+        if entries and len(entries[0][0]) == 2 and not b.startswith("∂"):
             rows: dict[Any, list[float]] = {}
             for (r, _), v in entries:
                 rows.setdefault(r, []).append(v)
