@@ -7,6 +7,11 @@ are those of the derivations the page really builds, with the dimensions it real
 
 Then each recorded derivation is rebuilt with one dimension at a time, ``ns=(k,)`` for
 k = 2 ... 6, and verified again from a cleared SymPy cache: the cost of each n, per page.
+
+Each row also counts the page's steps that hold and those proved for every n, and names the
+others with their scope: the site's share of steps proved for every n is a target too.
+
+``python -m benchmarks.verify_cost`` prints the per-page table alone (no per-n re-verification).
 """
 
 from __future__ import annotations
@@ -23,7 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGE_DIRS = ("seeds", "theory")
 PER_N = (2, 3, 4, 5, 6)
-TARGET_SECONDS = 5.0
+#: A page's derivations, as written, verify within this many seconds (issue 14).
+TARGET_SECONDS = 2.0
+#: All of a page's derivations re-verified at n = 2, ..., 6 one at a time, within this.
+TARGET_ALL_N_SECONDS = 5.0
+#: Share of the site's steps that hold which are proved for every n.
+TARGET_EVERY_N_SHARE = 0.9
 
 
 def pages() -> list[Path]:
@@ -137,6 +147,7 @@ def measure(per_n: tuple[int, ...] = PER_N, only: tuple[str, ...] | None = None)
             continue
         page_seconds, log = run_page(path)
         ns_used = sorted({k for derivation, _, _ in log for k in derivation.ns})
+        held, every_n, others = scopes(log)
         row = {
             "page": name,
             "page_seconds": page_seconds,
@@ -145,6 +156,9 @@ def measure(per_n: tuple[int, ...] = PER_N, only: tuple[str, ...] | None = None)
             "verify_cpu_seconds": sum(c for _, _, c in log),
             "slowest_verify_seconds": max((t for _, t, _ in log), default=0.0),
             "ns_used": ns_used,
+            "steps_held": held,
+            "steps_every_n": every_n,
+            "steps_not_every_n": others,
             "verify_seconds_per_n": {},
             "verify_cpu_seconds_per_n": {},
         }
@@ -156,27 +170,70 @@ def measure(per_n: tuple[int, ...] = PER_N, only: tuple[str, ...] | None = None)
     return rows
 
 
+def scopes(log: list[tuple[Any, float, float]]) -> tuple[int, int, list[str]]:
+    """Steps that hold, those proved for every n, and the others as ``title, step k: scope``."""
+    held = every_n = 0
+    others = []
+    for derivation, _, _ in log:
+        report = derivation.verify()
+        for step in report.steps:
+            if not step.ok:
+                continue
+            held += 1
+            if step.status == "proved for all n":
+                every_n += 1
+            else:
+                name = derivation.title or str(derivation.lhs)
+                others.append(f"{name}, step {step.number}: {step.scope}")
+    return held, every_n, others
+
+
 def targets(rows: list[dict]) -> dict[str, dict]:
-    """Verification as written at most 5 s per page, and n = 2 ... 6 summed at most 5 s."""
+    """Verification as written at most 2 s per page; n = 2 ... 6 summed at most 5 s; at least
+    90 % of the steps that hold proved for every n."""
     worst = max(rows, key=lambda r: r["verify_seconds"])
+    held = sum(r.get("steps_held", 0) for r in rows)
+    every_n = sum(r.get("steps_every_n", 0) for r in rows)
     out = {
-        "verify_le_5s_per_page_as_written": {
+        "verify_le_2s_per_page_as_written": {
             "measured": (
                 f"worst {worst['verify_seconds']:.2f} s wall, {worst['verify_cpu_seconds']:.2f} s "
                 f"CPU ({worst['page']}, n = {', '.join(map(str, worst['ns_used']))})"
             ),
             "met": bool(worst["verify_seconds"] <= TARGET_SECONDS),
-        }
+        },
+        "steps_every_n_ge_90_percent": {
+            "measured": f"{every_n} of {held} steps that hold ({every_n / max(held, 1):.0%})",
+            "met": bool(held and every_n / held >= TARGET_EVERY_N_SHARE),
+        },
     }
     if rows and rows[0]["verify_seconds_per_n"]:
         totals = {r["page"]: sum(r["verify_seconds_per_n"].values()) for r in rows}
         cpu = {r["page"]: sum(r["verify_cpu_seconds_per_n"].values()) for r in rows}
         page = max(totals, key=totals.get)
         dims = ", ".join(rows[0]["verify_seconds_per_n"])
-        out["verify_le_5s_per_page_all_n"] = {
+        out["verify_le_5s_per_page_n2_to_6"] = {
             "measured": (
                 f"worst {totals[page]:.2f} s wall, {cpu[page]:.2f} s CPU for n = {dims} ({page})"
             ),
-            "met": bool(totals[page] <= TARGET_SECONDS),
+            "met": bool(totals[page] <= TARGET_ALL_N_SECONDS),
         }
     return out
+
+
+def main() -> None:
+    """Print each page's verify time (wall and CPU) and its steps proved for every n."""
+    rows = measure(per_n=())
+    for r in rows:
+        print(
+            f"{r['page']:<40} {r['derivations']:>3} derivations  verify {r['verify_seconds']:5.2f} s "
+            f"(CPU {r['verify_cpu_seconds']:5.2f} s)  every n: {r['steps_every_n']}/{r['steps_held']}"
+        )
+        for text in r["steps_not_every_n"]:
+            print(f"    not every n: {text}")
+    for name, t in targets(rows).items():
+        print(f"{name}: {t['measured']} ({'met' if t['met'] else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

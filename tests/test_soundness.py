@@ -1014,3 +1014,23 @@ def test_grouped_and_plain_sweeps_agree_on_generated_chains(chain, data) -> None
     assert swept[0] == swept[1]
     # The verdict does not depend on how it was reached.
     assert proved[0][1] == swept[0][1]
+
+
+@pytest.mark.slow
+def test_site_steps_are_proved_for_every_n():
+    # Every derivation the pages build: at least 90 % of the steps that hold are proved for
+    # every n, and each other one shows the sizes it was checked at.
+    import sys  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks import verify_cost  # noqa: PLC0415
+
+    log = [entry for page in verify_cost.pages() for entry in verify_cost.run_page(page)[1]]
+    held, every_n, others = verify_cost.scopes(log)
+    assert held > 100
+    assert every_n / held >= verify_cost.TARGET_EVERY_N_SHARE, others
+    for text in others:
+        assert text.rsplit(": ", 1)[1].startswith("n = "), text
