@@ -3,7 +3,7 @@ r"""Concretising: a generic line becomes, for one setting, an expression in ``z_
 For a concrete dimension (``n = 3``; ``D`` too with a linear layer) and values of the free
 indices, ``Concretizer`` expands sums, replaces names such as ``q(i)`` by their definitions,
 takes derivatives, and turns every entry ``z[k]`` into a leaf symbol ``z_k`` whose sympy
-assumptions state its domain (:func:`~gradproof.derive.notation.domain_of`: ``z_k`` real,
+assumptions state its domain (``domain_of``: ``z_k`` real,
 ``p_k`` nonnegative, ``qv`` positive), so that sympy rewrites only what is true there.
 
 The loss ``L`` is an unknown function of ``q = softmax(z)``. It becomes its *jet* at the
@@ -20,7 +20,7 @@ read as a real number.
 ``solve_assumptions`` solves an assumption such as ``Eq(Sum(p[k], (k, 1, n)), 1)`` for its
 last entry (``p_n``). ``free_indices`` finds the index symbols a chain leaves free. The subclass
 in :mod:`gradproof.derive._generic` keeps ``n`` symbolic; the hooks it overrides are
-:meth:`Concretizer._sum_range` and :meth:`Concretizer._special_derivatives`.
+``Concretizer._sum_range`` and ``Concretizer._special_derivatives``.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def _generics_in(leaf_idx: tuple[Any, ...]) -> list[GenericClass]:
 
 
 class GenericConcretizer(Concretizer):
-    """A concretiser whose open dimensions keep their other classes as :class:`OtherSum` symbols.
+    """A concretiser whose open dimensions keep their other classes as ``OtherSum`` symbols.
 
     `sizes` gives, per dimension, the number ``r`` of distinguished values; a dimension in
     `open_dims` has further, generic classes (``n`` stays a symbol), the others are exactly
@@ -273,7 +273,7 @@ def classes(free: Sequence[sp.Symbol], where: Sequence[sp.Basic]) -> list[dict[s
     """Each class of free-index values as its representative (values 1, 2, ... per dimension).
 
     Only equalities and inequalities between free indices can restrict a class (`where`);
-    any other restriction raises :class:`Unsupported`.
+    any other restriction raises ``Unsupported``.
     """
     for w in where:
         if not (isinstance(w, sp.Eq | sp.Ne) and all(a in free for a in (w.lhs, w.rhs))):

@@ -2,14 +2,14 @@
 
 An index has a range: a free index its symbol's (``i``, ``j``, ``k``, ``m`` over ``1..n``,
 ``d`` over ``1..D``), a sum's index the sum's limits. An axis has a dimension
-(:func:`~gradproof.derive.notation.base_axes`: ``z`` over ``n``, ``W`` over ``n`` then ``D``,
+(``base_axes``: ``z`` over ``n``, ``W`` over ``n`` then ``D``,
 ``x`` over ``D``; the argument of ``q(a)`` and ``s(a)`` is a class). Using an index on an axis
 of another dimension is an error that names the index, the axis and both ranges: with
 ``n = D`` such a line would otherwise be checked as if it made sense (``W[d, i]``, the
 transpose, or ``z[d]`` with ``d`` an input). A Kronecker delta, a restriction or a ``where``
 relation compares two indices of one dimension.
 
-:func:`check_sizes` refuses, before anything is built, a sweep of settings too large to check.
+``check_sizes`` refuses, before anything is built, a sweep of settings too large to check.
 
 >>> from sympy import Derivative
 >>> from gradproof.derive.notation import W, d, i, x, z

@@ -52,7 +52,7 @@ class StepResult:
     ----------
     status : str
         ``"proved for all n"`` (for every n: by expansion, or with the sums over the other
-        classes kept symbolic, see :attr:`proof`), ``"exact"`` (zero difference by cancellation
+        classes kept symbolic, see ``proof``), ``"exact"`` (zero difference by cancellation
         in every checked setting), ``"numeric"`` (some setting needed the numeric comparison),
         or ``"false"``.
     proof : str

@@ -1,6 +1,6 @@
 r"""Where the numeric comparison looks: seeded points on each leaf's domain, assumptions kept.
 
-Every leaf is drawn from its domain (:func:`~gradproof.derive.notation.domain_of`), as an exact
+Every leaf is drawn from its domain (``domain_of``), as an exact
 rational with two decimals so that a counterexample reads well and can be recomputed by hand:
 
 =================  ========================================================================
@@ -20,7 +20,7 @@ again, scaled down by a factor of two every second try, until it does. So every 
 satisfies the assumptions *and* the domains (for :math:`\sum_k p_k = 1`: targets on the
 simplex). If no try succeeds the assumption is reported as having no point in the domain.
 
-Random numbers come from the standard library's :class:`random.Random`, seeded per entry from a
+Random numbers come from the standard library's ``random.Random``, seeded per entry from a
 SHA-256 hash of the derivation's seed, the setting, the point's number and the entry's name, so
 each value is reproducible on every platform, with no NumPy (the verifier also runs under
 Pyodide).
