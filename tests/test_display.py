@@ -91,12 +91,33 @@ def test_summary_says_restrictions_assumptions_and_the_false_step():
     wrong = Derivation(Derivative(J, z[i]), [Step(q(i) - p[i])], ns=(2,))
     summary = checked_summary({"off": off, "book": book, "wrong": wrong.verify()})
     plain = str(summary).splitlines()
-    assert plain[0] == "- off: ✓ checked exactly for n = 2, 3 at every i, j with i ≠ j"
+    assert plain[0] == (
+        "- off: ✓ step 1 holds for every n (with the sums over the other classes kept "
+        "symbolic); at every i, j with i ≠ j"
+    )
     assert "assuming Sum(p[k], (k, 1, n)) = 1" in plain[1]
     assert plain[2].startswith("- wrong: ✗")
     assert "step 1 is false" in plain[2]
     assert r"with $i \neq j$" in summary._repr_markdown_()
-    assert "3 derivations with 3 steps, n = 2…3" in plain[-1]
+    assert (
+        "3 derivations with 3 steps, checked sizes n = 2, 3; steps that hold: 2 for every n"
+        in (plain[-1])
+    )
+
+
+def test_marks_carry_their_scope():
+    # A step proved for every n says so by its mark; one checked at some sizes names them; a
+    # false step has no scope.
+    forall = Derivation(Derivative(q(j), z[i]), [Step(-q(i) * q(j))], where=Ne(i, j))
+    scoped = Derivation((n - 2) * (n - 3) * q(i), [Step(0)], ns=(2, 3))
+    wrong = Derivation(Derivative(J, z[i]), [Step(q(i))], ns=(2,))
+    assert r"\checkmark}\,\class{gp-scope}{\scriptsize{\text{every }n}}" in derivation_latex(forall)
+    assert r"\class{gp-scope}{\scriptsize{n = 2, 3}}" in derivation_latex(scoped)
+    assert "gp-scope" not in derivation_latex(wrong)
+    assert "holds for every n" in forall.verify().steps[0].scope_text
+    assert "exact for n = 2, 3 (5 settings); not proved for other n" in (
+        scoped.verify().steps[0].scope_text
+    )
 
 
 def test_summary_of_numeric_checks_counts_what_ran():
@@ -205,7 +226,7 @@ def test_rendering_follows_the_checked_expression():
     md = wrong._repr_markdown_()
     assert md.startswith("$$\n\\begin{aligned}")
     assert "step 1 is false" in md
-    assert "Checked exactly for n = 2, 3, 4, 5 at every i" in md
+    assert "Checked for n = 2…5; at every i" in md
 
 
 def test_markdown_names_the_assumption_and_later_lines():
