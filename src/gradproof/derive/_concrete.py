@@ -254,10 +254,14 @@ class Concretizer:
 
     # ---- the walk --------------------------------------------------------------------------
 
+    def _cache_key(self, e: sp.Basic, env: dict[sp.Symbol, Any]) -> tuple[Any, ...]:
+        """What `e`'s concrete form depends on: itself and the values of its free indices."""
+        return (e, tuple(env.get(s_) for s_ in index_symbols(e)))
+
     def _conc(self, e: sp.Basic, env: dict[sp.Symbol, Any]) -> sp.Basic:
         if not e.args:
             return self._conc_node(e, env)
-        key = (e, tuple(env.get(s_) for s_ in index_symbols(e)))
+        key = self._cache_key(e, env)
         out = self._cache.get(key)
         if out is None:
             out = self._conc_node(e, env)
@@ -298,19 +302,18 @@ class Concretizer:
         lo_c, hi_c = self._conc(lo, env), self._conc(hi, env)
         inner = sp.Sum(e.function, *rest) if rest else e.function
         return self._sum_range(
-            idx, lo_c, hi_c, lambda c: self._conc(inner, env | {idx: c}), env, (lo, hi)
+            (idx, lo_c, hi_c), lambda c: self._conc(inner, env | {idx: c}), env, (lo, hi)
         )
 
     def _sum_range(
         self,
-        idx: sp.Symbol,
-        lo: sp.Expr,
-        hi: sp.Expr,
+        limits: tuple[sp.Symbol, sp.Expr, sp.Expr],
         term: Callable[[Any], sp.Expr],
         env: dict[sp.Symbol, Any],  # noqa: ARG002  (the generic subclass needs it)
         written: tuple[sp.Expr, sp.Expr],
     ) -> sp.Expr:
-        """The sum of ``term(c)`` for ``c`` from `lo` to `hi` (concrete limits)."""
+        """The sum of ``term(c)`` for ``c`` from `lo` to `hi` (concrete limits ``(idx, lo, hi)``)."""
+        idx, lo, hi = limits
         if not (lo.is_Integer and hi.is_Integer):
             msg = (
                 f"sum limits {written[0]}..{written[1]} for {idx} are not concrete; "
@@ -323,9 +326,8 @@ class Concretizer:
         self, dim: sp.Symbol, term: Callable[[Any], sp.Expr], env: dict[sp.Symbol, Any]
     ) -> sp.Expr:
         """The sum of ``term(c)`` over every class (or input) ``c`` of dimension `dim`."""
-        return self._sum_range(
-            sp.Dummy("c"), sp.Integer(1), self.dims[dim], term, env, (sp.Integer(1), dim)
-        )
+        limits = (sp.Dummy("c"), sp.Integer(1), self.dims[dim])
+        return self._sum_range(limits, term, env, (sp.Integer(1), dim))
 
     def _indexed(self, e: sp.Indexed, env: dict[sp.Symbol, Any]) -> sp.Symbol:
         idx = []

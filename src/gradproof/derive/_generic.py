@@ -50,13 +50,7 @@ from typing import Any
 
 import sympy as sp
 
-from gradproof.derive._concrete import (
-    Concretizer,
-    decimal,
-    index_symbols,
-    shared_concretizer,
-    solve_for,
-)
+from gradproof.derive._concrete import Concretizer, decimal, shared_concretizer, solve_for
 from gradproof.derive._settings import chain_invariant
 from gradproof.derive._zero import exact_zero
 from gradproof.derive.notation import _DIMS, D, _expand_names, _index_dim, n
@@ -135,32 +129,24 @@ class GenericConcretizer(Concretizer):
 
     # ---- caching: a sum's expansion depends on which generic classes are bound -------------
 
-    def _conc(self, e: sp.Basic, env: dict[sp.Symbol, Any]) -> sp.Basic:
-        if not e.args:
-            return self._conc_node(e, env)
+    def _cache_key(self, e: sp.Basic, env: dict[sp.Symbol, Any]) -> tuple[Any, ...]:
         bound = tuple(sorted({v for v in env.values() if isinstance(v, GenericClass)}, key=str))
-        key = (e, (*(env.get(s_) for s_ in index_symbols(e)), bound))
-        out = self._cache.get(key)
-        if out is None:
-            out = self._conc_node(e, env)
-            self._cache[key] = out
-        return out
+        return (*super()._cache_key(e, env), bound)
 
     # ---- sums ------------------------------------------------------------------------------
 
     def _sum_range(
         self,
-        idx: sp.Symbol,
-        lo: sp.Expr,
-        hi: sp.Expr,
+        limits: tuple[sp.Symbol, sp.Expr, sp.Expr],
         term: Callable[[Any], sp.Expr],
         env: dict[sp.Symbol, Any],
         written: tuple[sp.Expr, sp.Expr],
     ) -> sp.Expr:
+        idx, lo, hi = limits
         if hi in self.open_dims and lo == 1:
             return self._sum_classes(hi, term, env)
         if lo.is_Integer and hi.is_Integer:
-            return super()._sum_range(idx, lo, hi, term, env, written)
+            return super()._sum_range(limits, term, env, written)
         msg = f"sum over {idx} from {written[0]} to {written[1]}"
         raise Unsupported(msg)
 
@@ -172,7 +158,7 @@ class GenericConcretizer(Concretizer):
         )
         parts = [term(sp.Integer(c)) for c in range(1, self.sizes[dim] + 1)]
         parts += [term(w) for w in bound]
-        fresh = generic(dim, len(bound) + 1)
+        fresh = _fresh(dim, bound)
         parts.append(self.others(dim, term(fresh), fresh, bound))
         return sp.Add(*parts)
 
@@ -241,10 +227,18 @@ class GenericConcretizer(Concretizer):
                 out[obj] = self._diff(self._rename(atom, star, mine[0]), leaf, env)
                 continue
             bound = [v for v in env.values() if isinstance(v, GenericClass) and v.dim == dim]
-            fresh = generic(dim, len(set(bound)) + 1)
+            fresh = _fresh(dim, bound)
             at_fresh = self._rename(atom, star, fresh)
             out[obj] = self.others(dim, self._diff(at_fresh, leaf, env), fresh, ())
         return out
+
+
+def _fresh(dim: sp.Symbol, bound: Sequence[GenericClass]) -> GenericClass:
+    """A generic class distinct from every one bound by an enclosing sum."""
+    depth = 1
+    while generic(dim, depth) in bound:
+        depth += 1
+    return generic(dim, depth)
 
 
 def _expand(e: sp.Expr) -> sp.Expr:

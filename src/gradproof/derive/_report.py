@@ -95,7 +95,7 @@ class StepResult:
 
     @property
     def scope(self) -> str:
-        """The short label by the mark: ``every n``, ``n = 2…5``, ``n = 2…5, numeric``, ``false``."""
+        """The short label by the mark, such as ``every n``, ``n = 2…5`` or ``n = 2…5, numeric``."""
         if self.status == "false":
             return "false"
         if self.status == "proved for all n":
@@ -107,7 +107,7 @@ class StepResult:
 
     @property
     def scope_text(self) -> str:
-        """The sentence behind :attr:`scope`: how it was proved, or what was checked."""
+        """The sentence behind :attr:`scope`, saying how it was proved or what was checked."""
         if self.status == "false":
             return "false: it differs from the line before it (see the counterexample)"
         if self.status == "proved for all n":

@@ -104,8 +104,8 @@ _DIMS = (n, D)
 # The dimension of each axis of a base; bases not listed have one axis over 1..n.
 _BASE_AXES: dict[str, tuple[sp.Symbol, ...]] = {"x": (D,), "W": (n, D)}
 
-#: The domain of each base's entries, by name: what a rewrite may assume of them and where the
-#: numeric comparison samples them. A base not listed is ``"positive"`` if it was declared
+#: Each base's domain by name (what a rewrite may assume of its entries, and where the numeric
+#: comparison samples them). A base not listed is ``"positive"`` if it was declared
 #: ``positive=True`` (as ``qv`` is), ``"nonnegative"`` if declared so, and ``"real"`` otherwise;
 #: a plain symbol (a temperature ``T``, a shift ``c``) likewise by its own assumptions.
 DOMAINS: dict[str, str] = {"z": "real", "g": "real", "x": "real", "W": "real", "p": "nonnegative"}
@@ -246,7 +246,7 @@ class Restriction(_Display):
 
     @property
     def unequal(self) -> bool:
-        """True for :math:`k \ne i`, False for :math:`k = i`."""
+        """Whether the restriction is :math:`k \ne i` (True) or :math:`k = i` (False)."""
         return self.args[2] == sp.true
 
 
