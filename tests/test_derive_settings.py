@@ -13,9 +13,11 @@ from gradproof.derive import (
     Derivation,
     DerivationReport,
     J,
+    L,
     Step,
     W,
     d,
+    g,
     i,
     j,
     k,
@@ -23,6 +25,7 @@ from gradproof.derive import (
     p,
     q,
     sum_ne,
+    total,
     z,
 )
 from gradproof.derive._settings import renumbering_invariant
@@ -126,6 +129,20 @@ def test_settings_are_checked_one_by_one_when_a_class_is_named(lhs, step, where)
     grouped, plain, calls, plain_calls = _both_paths(dv)
     assert grouped == plain
     assert calls == plain_calls
+
+
+@pytest.mark.parametrize(
+    ("lhs", "step"),
+    [
+        # The Hessian of L is a jet leaf with two class indices: renumbered with the classes.
+        (Derivative(L, z[i], z[j]), total(g[k] * Derivative(q(k), z[i], z[j]), k)),
+        (Derivative(L, z[i], z[j]), Derivative(L, z[j], z[i])),
+    ],
+)
+def test_jets_of_L_are_renumbered_with_the_classes(lhs, step):
+    grouped, plain, calls, plain_calls = _both_paths(Derivation(lhs, [Step(step)], ns=(2, 3)))
+    assert grouped == plain
+    assert calls <= plain_calls  # a false step stops both sweeps at the first setting
 
 
 @pytest.mark.slow

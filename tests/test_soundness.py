@@ -696,6 +696,12 @@ def _chain(lhs: sp.Expr, *lines: sp.Expr, **kw: Any) -> Derivation:
     return Derivation(lhs, [Step(e) for e in lines], **kw)
 
 
+def _triples() -> sp.Expr:
+    """The number of ordered triples of distinct classes, as three nested sums."""
+    distinct = (1 - delta(j, k)) * (1 - delta(k, m)) * (1 - delta(j, m))
+    return total(total(total(distinct, m), k), j)
+
+
 def _in_simplex(report: DerivationReport) -> None:
     targets = report.counterexample["point"]["p"]
     assert all(v >= 0 for v in targets), targets
@@ -837,6 +843,10 @@ CASES = [
          "every n"),
     DeriveCase("nested_sum_wrong_collapse", "sum_j sum_k q_j q_k = 1, not sum_j q_j^2",
          lambda: _chain(total(total(q(j) * q(k), k), j), total(q(j) ** 2, j)), ("false", 1)),
+    DeriveCase("three_distinct_classes_at_two", "ordered triples of distinct classes: none at n = 2 only",
+         lambda: _chain(_triples(), sp.S.Zero, ns=(2,)), "n = 2"),
+    DeriveCase("three_distinct_classes_counted", "there are n(n-1)(n-2) of them, for every n",
+         lambda: _chain(_triples(), n * (n - 1) * (n - 2)), "every n"),
     DeriveCase("partial_range_keeps_its_scope", "a sum from 2 to n is not proved for every n here",
          lambda: _chain(sp.Sum(p[k], (k, 2, n)) + p[1], total(p[k], k)), "n = 2…5"),
     DeriveCase("numeric_is_never_every_n", "a step only the numeric comparison settles keeps its sizes",
