@@ -678,6 +678,7 @@ def test_a_perturbed_gradient_fails_at_the_perturbations_scale(problem, method, 
 c_real = sp.Symbol("c", real=True)
 c_plain = sp.Symbol("c")  # no sign given: read as a real number
 T_pos = sp.Symbol("T", positive=True)
+V = sp.IndexedBase("V")  # a matrix the notation does not declare
 
 
 @dataclass(frozen=True)
@@ -769,6 +770,9 @@ CASES = [
     DeriveCase("where_across_dimensions", "where=Eq(i, d) compares a class with an input",
          lambda: _chain(W[i, d], W[i, d] + 0 * x[d], where=Eq(i, d), linear_layer=True),
          ("error", ValueError, "different dimensions")),
+    DeriveCase("user_matrix_is_not_symmetric", "a base not declared has every axis over the classes: "
+         "V_ij = V_ji is false, and renumbering moves both indices",
+         lambda: _chain(V[i, j], V[j, i]), ("false", 1)),
     DeriveCase("weight_derivative_needs_delta", "dz_i/dW_jd is delta_ij x_d, not x_d",
          lambda: _chain(Derivative(z[i], W[j, d]), x[d], linear_layer=True, ns=(2, 3)),
          ("false", 1)),

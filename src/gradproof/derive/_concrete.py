@@ -242,7 +242,7 @@ class Concretizer:
                 continue
             label, idx = self.leaves[leaf]
             if label in self.bases:
-                axes = base_axes(label)
+                axes = base_axes(label, len(idx))
                 new = tuple(perms.get(ax, {}).get(c, c) for ax, c in zip(axes, idx, strict=False))
                 if new != idx:
                     mapping[leaf] = self._leaf(self.bases[label], new)
@@ -341,7 +341,7 @@ class Concretizer:
         return self._leaf(e.base, tuple(idx))
 
     def _check_range(self, e: sp.Indexed, idx: list[Any]) -> None:
-        axes = base_axes(e.base)
+        axes = base_axes(e.base, len(idx))
         for c, h in zip(idx, (self.dims.get(ax) for ax in axes), strict=False):
             if isinstance(c, int) and h is not None and h.is_Integer and not 1 <= c <= int(h):
                 msg = f"{e} is outside 1..{h}"

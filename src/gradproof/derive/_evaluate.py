@@ -142,7 +142,7 @@ def point_from_values(
     point = {}
     for base, a in as_point_values(values).items():
         if dims is not None:
-            axes = base_axes(base)
+            axes = base_axes(base, a.ndim)
             want = tuple(dims.get(ax) for ax in axes)
             if len(a.shape) != len(axes) or any(
                 w is not None and s_ != w for s_, w in zip(a.shape, want, strict=False)

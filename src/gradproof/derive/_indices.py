@@ -90,7 +90,7 @@ class _Checker:
         if isinstance(e, sp.Sum):
             self._sum(e)
         elif isinstance(e, sp.Indexed):
-            axes = base_axes(e.base)
+            axes = base_axes(e.base, len(e.indices))
             if len(e.indices) != len(axes):
                 msg = f"{e} has {len(e.indices)} indices; {e.base} takes {len(axes)}"
                 raise ValueError(msg)

@@ -19,7 +19,7 @@ from typing import Any
 import sympy as sp
 
 from gradproof.derive._concrete import Concrete, Env
-from gradproof.derive.notation import _BASE_AXES, _DIMS, D, _expand_names, _index_dim, d, n, x
+from gradproof.derive.notation import _DIMS, D, _expand_names, _index_dim, base_axes, d, n, x
 
 __all__ = [
     "chain_invariant",
@@ -129,7 +129,7 @@ def pinned_numbers(shared: Concrete) -> dict[sp.Symbol, set[int]]:
     pinned: dict[sp.Symbol, set[int]] = {}
     for leaf in shared.fixes:
         label, idx = shared.conc.leaves[leaf]
-        for axis, c in zip(_BASE_AXES.get(label, (n,)), idx, strict=False):
+        for axis, c in zip(base_axes(label, len(idx)), idx, strict=False):
             pinned.setdefault(axis, set()).add(c)
     return pinned
 

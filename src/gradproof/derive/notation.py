@@ -115,9 +115,10 @@ def _index_dim(idx: sp.Symbol) -> sp.Symbol:
     return _INDEX_DIM.get(idx, n)
 
 
-def base_axes(base: sp.IndexedBase | str) -> tuple[sp.Symbol, ...]:
-    """The dimension of each axis of `base`: ``(n,)`` unless listed (``W`` is ``(n, D)``)."""
-    return _BASE_AXES.get(str(getattr(base, "label", base)), (n,))
+def base_axes(base: sp.IndexedBase | str, rank: int = 1) -> tuple[sp.Symbol, ...]:
+    """The dimension of each axis of `base`: ``W`` is ``(n, D)``, ``x`` is ``(D,)``; a base not
+    listed has `rank` axes over the classes (``V[i, j]`` is an n-by-n matrix)."""
+    return _BASE_AXES.get(str(getattr(base, "label", base)), (n,) * rank)
 
 
 def domain_of(item: sp.IndexedBase | sp.Symbol) -> str:
