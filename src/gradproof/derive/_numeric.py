@@ -85,9 +85,9 @@ def compare(a: sp.Expr, b: sp.Expr, point: Mapping[sp.Symbol, sp.Expr]) -> Compa
         raise ValueError(msg)
     if _undefined(va) or _undefined(vb):
         return Comparison(agree=None)
+    if va == vb:  # the same number, written the same way
+        return Comparison(agree=True)
     if va.is_Rational and vb.is_Rational:
-        if va == vb:
-            return Comparison(agree=True)
         with mpmath.workdps(2 * DPS):
             return _disagree(_mpq(va), _mpq(vb), True, _mpq(va - vb))
     terms = [*sp.Add.make_args(va), *sp.Add.make_args(vb)]
