@@ -164,8 +164,8 @@ class _Latex(LatexPrinter):
         A sum or a derivative operator takes the rest of its product, and a function followed
         by another factor has two readings (gradproof.latex refuses both), so: a sum that is not
         last, or whose index is free in another factor, is bracketed; so is a derivative
-        printed as an operator that is not last; a logarithm that is not last brackets its
-        argument.
+        printed as an operator that is not last; a logarithm (or a power of one) that is not last
+        brackets its argument.
         """
         parts: list[str] = []
         for t, f in enumerate(factors):
@@ -175,6 +175,10 @@ class _Latex(LatexPrinter):
                 parts.append(rf"\frac{{1}}{{{self._print(f.base)}}}")
             elif isinstance(f, sp.log) and not last:
                 parts.append(rf"\log \left({self._print(f.args[0])}\right)")
+            elif isinstance(f, sp.Pow) and isinstance(f.base, sp.log) and not last:
+                # \log^{2} q_j e^{z_i} has two readings too: bracket the argument
+                power = self._print(f.exp)
+                parts.append(rf"\log^{{{power}}} \left({self._print(f.base.args[0])}\right)")
             elif (
                 isinstance(f, sp.Add)
                 or (written and _negative(f) and parts)
