@@ -44,10 +44,9 @@ from gradproof.latex.markdown import block_mismatches, expected_false, split_lis
 __all__ = ["DerivationDirective", "setup"]
 
 
-def _short_scope(line: dict[str, Any], report_ns: str) -> str:
-    if line["status"] == "proved for all n":
-        return "all n"
-    return report_ns + (", numeric" if line["status"] == "numeric" else "")
+def _short_scope(line: dict[str, Any]) -> str:
+    """The engine's short label for a ✓ ("every n", "n = 2…5", "n = 2…5, numeric")."""
+    return line["label"]
 
 
 class DerivationDirective(MathDirective):
@@ -117,12 +116,11 @@ class DerivationDirective(MathDirective):
 
     @staticmethod
     def _rows(parsed: Any, result: dict[str, Any], expect: tuple[int, ...]) -> dict[str, Any]:
-        report_ns = _ns_text(result)
         steps = []
         for step, line in zip(parsed.steps, result["lines"], strict=True):
             ok = line["verdict"] == "true"
             if ok:
-                scope = _short_scope(line, report_ns)
+                scope = _short_scope(line)
             else:
                 scope = "expected" if step.number in expect else ""
             tags = ", ".join(t[t.index("{") + 1 : -1] for t in step.tags)
@@ -147,12 +145,11 @@ class DerivationDirective(MathDirective):
 
     @staticmethod
     def _latex(parsed: Any, result: dict[str, Any], expect: tuple[int, ...]) -> str:
-        report_ns = _ns_text(result)
         rows = []
         for step, line in zip(parsed.steps, result["lines"], strict=True):
             left = parsed.lines[0].latex if step.number == 1 else ""
             if line["verdict"] == "true":
-                mark = rf"\class{{gp-ok}}{{\text{{✓}}}}\ \scriptsize\text{{{_short_scope(line, report_ns)}}}"
+                mark = rf"\class{{gp-ok}}{{\text{{✓}}}}\ \scriptsize\text{{{_short_scope(line)}}}"
             else:
                 note = "expected" if step.number in expect else "false"
                 mark = rf"\class{{gp-false}}{{\text{{✗}}}}\ \scriptsize\text{{{note}}}"
@@ -163,7 +160,8 @@ class DerivationDirective(MathDirective):
 
     def _checked(self, parsed: Any, result: dict[str, Any], expect: tuple[int, ...]) -> nodes.Node:
         lines = [f"- Notation: {parsed.notation.describe(markdown=True)}."]
-        lines.append(f"- {result['summary'].split('; step ')[0].capitalize()}.")
+        checked = result["checked"]
+        lines.append(f"- {checked[0].upper()}{checked[1:]}.")
         for line in result["lines"]:
             head = f"- Step {line['step']}"
             if line["verdict"] == "true":
@@ -181,16 +179,6 @@ class DerivationDirective(MathDirective):
         box += nodes.title(text="What was checked")
         self.state.nested_parse(StringList(lines), self.content_offset, box)
         return box
-
-
-def _ns_text(result: dict[str, Any]) -> str:
-    import re  # noqa: PLC0415
-
-    match = re.search(r"for n = ([0-9, ]+)", result["summary"])
-    if not match:
-        return "checked"
-    ns = [int(v) for v in match.group(1).replace(" ", "").split(",") if v]
-    return f"n = {ns[0]}…{ns[-1]}" if len(ns) > 1 else f"n = {ns[0]}"
 
 
 def _draw_derivations(app: Sphinx) -> None:

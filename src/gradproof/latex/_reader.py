@@ -427,6 +427,12 @@ class Reader(Symbols):
         index = soft[0][1]
         if body.expr == derive.L:
             return derive.g[index]  # ∂L/∂q_a is the upstream gradient, by definition of L
+        if body.expr.has(derive.L):
+            raise self._err(
+                NotationError,
+                "L is any loss of q: of its derivatives in q only dL/dq_a = g_a is known",
+                where,
+            )
         return _derivative_in_q(body.expr, index)
 
     # ---- units and atoms ------------------------------------------------------------------
@@ -590,9 +596,7 @@ class Reader(Symbols):
 
 def _derivative_in_q(expr: Any, index: Any) -> Any:
     """∂expr/∂q_index with the softmax entries as free variables, then evaluated at q(z)."""
-    free_q = expr.xreplace(
-        {derive.J: _rebound(derive.cross_entropy_expr()), derive.L: _rebound(derive.L.definition())}
-    )
+    free_q = expr.xreplace({derive.J: _rebound(derive.cross_entropy_expr())})
     free_q = free_q.replace(derive.q, lambda a: derive.qv[a])
     diff = sp.diff(free_q, derive.qv[index])
     return diff.replace(

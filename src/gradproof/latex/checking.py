@@ -21,9 +21,10 @@ __all__ = ["check_parsed", "check_source", "step_scope"]
 def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
     """What a ✓ on step `number` (1-based) means, from the engine's report.
 
-    "for every n (by expansion)" when the step was proved before any dimension was fixed; else
-    the dimensions and free indices that were checked, how (exactly, or numerically with the
-    digits and points), and the assumptions and restrictions in force (as ``$...$`` math with
+    "for every n, proved by expansion" (or "with the sums over the other classes kept
+    symbolic") when the step was proved for every n; else the sizes it was checked at and how
+    (the step's ``scope_text``: exactly, or numerically with digits, points and domain); then
+    the free indices, and the assumptions and restrictions in force (as ``$...$`` math with
     ``markdown=True``).
     """
     show = (lambda r: f"${_rel(r)}$") if markdown else _rel
@@ -31,19 +32,12 @@ def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
     if step.status == "false":
         return "false"
     if step.status == "proved for all n":
-        scope = "for every n, proved by expansion"
+        how = "by expansion" if step.proof == "expansion" else _SYMBOLIC
+        scope = f"for every n, proved {how}"
     else:
-        how = (
-            "exactly"
-            if step.status == "exact"
-            else (f"numerically ({_dps()} digits at {report.n_points} seeded points)")
-        )
-        dims = f"n = {', '.join(map(str, report.ns))}"
-        if report.Ds:
-            dims += f", D = {', '.join(map(str, report.Ds))}"
-        scope = f"checked {how} for {dims}"
-        if report.free:
-            scope += f" at every {', '.join(report.free)}"
+        scope = step.scope_text
+    if report.free:
+        scope += f"; at every {', '.join(report.free)}"
     extras = []
     if report.where:
         extras.append("with " + ", ".join(show(w) for w in report.where))
@@ -52,6 +46,9 @@ def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
     if report.assume:
         extras.append("assuming " + ", ".join(show(a) for a in report.assume))
     return "; ".join([scope, *extras])
+
+
+_SYMBOLIC = "with the sums over the other classes kept symbolic"
 
 
 def _dps() -> int:
@@ -76,6 +73,10 @@ def _counterexample(report: Any) -> dict[str, Any] | None:
         "point": {str(k): _floats(v) for k, v in cx["point"].items()},
         "previous_line": float(report.lhs_value),
         "this_line": float(report.rhs_value),
+        # the engine's values as text, to as many digits as show that they differ
+        "previous_text": cx.get("previous", ""),
+        "this_text": cx.get("this", ""),
+        "difference": cx.get("difference", ""),
     }
 
 
@@ -89,10 +90,10 @@ def describe_counterexample(cx: dict[str, Any]) -> str:
     """``at n = 2, i = 1, z = (0.1, -2.3): previous line = 0.25, this line = 0.5``."""
     setting = ", ".join(f"{k} = {v}" for k, v in cx["setting"].items())
     point = ", ".join(f"{k} = {_tuple(v)}" for k, v in cx["point"].items())
-    return (
-        f"at {setting}{', ' if point else ''}{point}: previous line = {cx['previous_line']:.6g}, "
-        f"this line = {cx['this_line']:.6g}"
-    )
+    before = cx.get("previous_text") or f"{cx['previous_line']:.6g}"
+    after = cx.get("this_text") or f"{cx['this_line']:.6g}"
+    diff = f" (difference {cx['difference']})" if cx.get("difference") else ""
+    return f"at {setting}{', ' if point else ''}{point}: previous line = {before}, this line = {after}{diff}"
 
 
 def _tuple(v: Any) -> str:
@@ -121,6 +122,7 @@ def check_parsed(
             "reason": line.reason,
             "verdict": "true" if res.ok else "false",
             "status": res.status,
+            "label": res.scope,  # the short label by the mark: "every n", "n = 2…5", ...
             "scope": step_scope(report, line.number, markdown=markdown) if res.ok else "",
             "counterexample": None,
         }
@@ -134,6 +136,7 @@ def check_parsed(
         "lines": lines,
         "first_false": report.first_false,
         "summary": report.describe(markdown=markdown),
+        "checked": report.checked(markdown=markdown),
         "notation": parsed.notation.describe(),
         "linear_layer": parsed.linear_layer,
         "error": None,
@@ -175,7 +178,8 @@ def check_source(
     dict
         ``ok`` (bool), ``verdict`` (``"true"``, ``"false"`` or ``"error"``), ``lines`` (per
         step: ``step``, ``line``, ``column``, ``latex``, ``reason``, ``verdict``, ``status``,
-        ``scope``, ``counterexample``), ``first_false``, ``summary``, and ``error`` (None, or
+        ``label`` (the short scope by the mark), ``scope``, ``counterexample``),
+        ``first_false``, ``summary``, ``checked`` (what ran), and ``error`` (None, or
         the parse error's ``type``, ``message``, ``line``, ``column``, ``width``,
         ``suggestion``, ``text``).
 
