@@ -189,7 +189,7 @@ def check_source(
     >>> out["verdict"], out["lines"][0]["counterexample"]["setting"]
     ('false', {'n': 2, 'i': 1})
     >>> check_source(r"q_i &= \frac{e^{z_i}}{\sum_k e^{z_k}}")["lines"][0]["scope"]
-    'for every n, proved by expansion'
+    'for every n, proved by expansion; at every i'
     >>> check_source(r"q_i &= \foo")["error"]["message"]
     'unknown macro \\foo'
     """
