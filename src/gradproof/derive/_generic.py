@@ -344,29 +344,40 @@ class Prover:
                     self.setups.append((assign, conc))
         except Unsupported as exc:
             self.error = str(exc)
-        self._lines: dict[int, list[sp.Expr] | str] = {}
+        self._fixes: dict[int, dict[sp.Basic, sp.Expr] | str] = {}
+        self._lines: dict[tuple[int, int], sp.Expr | str] = {}
 
-    def lines(self, number: int) -> list[sp.Expr] | str:
-        """The written lines in setup `number`, assumptions solved, or why they cannot be."""
-        if number not in self._lines:
+    def line(self, number: int, t: int) -> sp.Expr | str:
+        """Line `t` written in setup `number`, assumptions solved, or why it cannot be."""
+        if (number, t) not in self._lines:
             assign, conc = self.setups[number]
-            try:
-                out = [conc(e, assign, logits=False) for e in self.exprs]
-                fixes = _solve(conc, [conc(a, assign, logits=False) for a in self.assume])
-                self._lines[number] = [e.xreplace(fixes) for e in out] if fixes else out
-            except Unsupported as exc:
-                self._lines[number] = str(exc)
-        return self._lines[number]
+            if number not in self._fixes:
+                try:
+                    rels = [conc(a, assign, logits=False) for a in self.assume]
+                    self._fixes[number] = _solve(conc, rels)
+                except Unsupported as exc:
+                    self._fixes[number] = str(exc)
+            fixes = self._fixes[number]
+            if isinstance(fixes, str):
+                self._lines[number, t] = fixes
+            else:
+                try:
+                    out = conc(self.exprs[t], assign, logits=False)
+                    self._lines[number, t] = out.xreplace(fixes) if fixes else out
+                except Unsupported as exc:
+                    self._lines[number, t] = str(exc)
+        return self._lines[number, t]
 
     def prove(self, t: int) -> tuple[bool, str]:
         """Whether step `t` (0-based: line t against line t + 1) holds for every n, and why not."""
         if self.error is not None:
             return False, self.error
         for number in range(len(self.setups)):
-            lines = self.lines(number)
-            if isinstance(lines, str):
-                return False, lines
-            if not _cancels(lines[t] - lines[t + 1]):
+            a, b = self.line(number, t), self.line(number, t + 1)
+            for side in (a, b):
+                if isinstance(side, str):
+                    return False, side
+            if not _cancels(a - b):
                 return False, "the difference does not cancel with the sums kept symbolic"
         return True, ""
 
