@@ -247,7 +247,7 @@ class Restriction(_Display):
 
     @property
     def unequal(self) -> bool:
-        """Whether the restriction is :math:`k \ne i` (True) or :math:`k = i` (False)."""
+        """True when the sum leaves out ``k = i``, False when it keeps that term alone."""
         return self.args[2] == sp.true
 
 
