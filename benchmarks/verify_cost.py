@@ -1,9 +1,10 @@
 """What ``Derivation.verify`` costs on each docs page, and how it grows with n.
 
 Each page's code cells are read with MyST-NB's own reader and run in one plain namespace (no
-Jupyter kernel, output discarded), with :meth:`gradproof.derive.Derivation._verify` wrapped so
-that every verification a page performs is recorded with its ``report.elapsed``. So the figures
-are those of the derivations the page really builds, with the dimensions it really asks for.
+Jupyter kernel, output discarded), and its ``{derivation}`` blocks are read and verified as the
+directive does, with :meth:`gradproof.derive.Derivation._verify` wrapped so that every
+verification a page performs is recorded with its ``report.elapsed``. So the figures are those
+of the derivations the page really builds, with the dimensions it really asks for.
 
 Then each recorded derivation is rebuilt with one dimension at a time, ``ns=(k,)`` for
 k = 2 ... 6, and verified again from a cleared SymPy cache: the cost of each n, per page.
@@ -37,8 +38,10 @@ TARGET_EVERY_N_SHARE = 0.9
 
 
 def pages() -> list[Path]:
-    """The pages that build derivations: the seed and theory pages, in site order."""
-    return sorted(p for folder in PAGE_DIRS for p in (DOCS / folder).glob("*.md"))
+    """The pages that build derivations: the seed and theory pages, the landing and notation
+    pages, in site order."""
+    extra = [DOCS / name for name in ("index.md", "notation.md") if (DOCS / name).exists()]
+    return [*extra, *sorted(p for folder in PAGE_DIRS for p in (DOCS / folder).glob("*.md"))]
 
 
 def code_cells(path: Path) -> list[tuple[str, bool]]:
@@ -126,7 +129,30 @@ def run_page(path: Path) -> tuple[float, list[tuple[Any, float, float]]]:
             except Exception:
                 if not may_raise:
                     raise
+        derivation_blocks(path)
     return time.perf_counter() - start, log
+
+
+def derivation_blocks(path: Path) -> None:
+    """Read and verify the page's ``{derivation}`` blocks as the directive does."""
+    from gradproof.latex import Notation, read_align  # noqa: PLC0415
+    from gradproof.latex.markdown import derivation_blocks as blocks  # noqa: PLC0415
+    from gradproof.latex.markdown import split_list  # noqa: PLC0415
+
+    for block in blocks(path.read_text(encoding="utf-8")):
+        opts = block.options
+        parsed = read_align(
+            block.body,
+            Notation.parse(opts.get("notation", "")),
+            assume=split_list(opts.get("assume")),
+            where=split_list(opts.get("where")),
+            define=split_list(opts.get("define")),
+        )
+        derivation = parsed.derivation()
+        derivation.title = (
+            derivation.title or opts.get("label", "") or f"block at line {block.line}"
+        )
+        derivation.verify()
 
 
 def reverify(derivation: Any, k: int) -> tuple[float, float]:

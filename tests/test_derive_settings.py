@@ -147,11 +147,12 @@ def test_jets_of_L_are_renumbered_with_the_classes(lhs, step):
 
 @pytest.mark.slow
 def test_every_page_derivation_reports_the_same_with_and_without_classes(page_derivations):
-    # Every Derivation the pages build in code, checked both ways: same statuses, first false
-    # step, counterexample, values there, per-step setting counts and summary. (The theory
-    # pages now show theirs as {derivation} blocks, which build no Derivation in a cell.)
+    # Every Derivation the pages build (in code cells and as {derivation} blocks), checked both
+    # ways: same statuses, first false step, counterexample, values there, per-step setting
+    # counts and summary.
     pages = {page for page, _ in page_derivations}
     assert sum(page[:3].isdigit() for page in pages) == 5  # every thread page takes part
+    assert {"index", "notation", "how-we-check"} <= pages  # and the landing and theory pages
     derivations = [dv for _, dv in page_derivations]
     assert len(derivations) > 50
     fewer = 0

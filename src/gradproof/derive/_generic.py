@@ -53,7 +53,7 @@ import sympy as sp
 from gradproof.derive._concrete import Concretizer, decimal, shared_concretizer, solve_for
 from gradproof.derive._settings import chain_invariant
 from gradproof.derive._zero import exact_zero
-from gradproof.derive.notation import _DIMS, D, _expand_names, _index_dim, n
+from gradproof.derive.notation import _DIMS, D, _Display, _expand_names, _index_dim, n
 
 __all__ = ["GenericClass", "GenericConcretizer", "OtherSum", "Unsupported", "classes", "prove"]
 
@@ -212,6 +212,13 @@ class GenericConcretizer(Concretizer):
 
     # ---- derivatives of the symbolic sums --------------------------------------------------
 
+    def _derivative(self, e: sp.Derivative, env: dict[sp.Symbol, Any]) -> sp.Expr:
+        # The derivative of a sum is the sum of the derivatives: taken inside, a summand such as
+        # p_j log q_j is differentiated before it must be split into atoms (the logarithm of a
+        # quotient with a temperature of unknown sign cannot be split, its derivative can).
+        inside = _into_sums(e)
+        return self._conc(inside, env) if inside is not None else super()._derivative(e, env)
+
     def _special_derivatives(
         self, expr: sp.Expr, leaf: sp.Symbol, env: dict[sp.Symbol, Any]
     ) -> dict[sp.Basic, sp.Expr]:
@@ -231,6 +238,41 @@ class GenericConcretizer(Concretizer):
             at_fresh = self._rename(atom, star, fresh)
             out[obj] = self.others(dim, self._diff(at_fresh, leaf, env), fresh, ())
         return out
+
+
+def _into_sums(e: sp.Derivative) -> sp.Expr | None:
+    """``e`` with the derivative moved into the sums of its expression, or None if none can be.
+
+    Through sums and constant factors only, and into a sum only when its index does not occur in
+    the variables (``d/dz_k sum_k`` would capture the variable's ``k``).
+    """
+    expr, variables = e.expr, e.variable_count
+    in_variables = set().union(*(v.free_symbols for v, _ in variables))
+
+    def inside(f: sp.Expr) -> sp.Expr | None:
+        if isinstance(f, _Display) and not f._gp_opaque:  # J, q(i): through the definition
+            return inside(f.definition())
+        if isinstance(f, sp.Sum) and not any(
+            idx in in_variables or (lo.free_symbols | hi.free_symbols) & in_variables
+            for idx, lo, hi in f.limits
+        ):
+            return sp.Sum(sp.Derivative(f.function, *variables), *f.limits)
+        if isinstance(f, sp.Mul):
+            coeff, rest = f.as_coeff_Mul()
+            if coeff != 1 and (moved := inside(rest)) is not None:
+                return coeff * moved
+        if isinstance(f, sp.Add):
+            parts = [inside(t) for t in f.args]
+            if any(part is not None for part in parts):
+                return sp.Add(
+                    *[
+                        part if part is not None else sp.Derivative(t, *variables)
+                        for part, t in zip(parts, f.args, strict=True)
+                    ]
+                )
+        return None
+
+    return inside(expr)
 
 
 def _fresh(dim: sp.Symbol, bound: Sequence[GenericClass]) -> GenericClass:
