@@ -678,6 +678,7 @@ def test_a_perturbed_gradient_fails_at_the_perturbations_scale(problem, method, 
 c_real = sp.Symbol("c", real=True)
 c_plain = sp.Symbol("c")  # no sign given: read as a real number
 T_pos = sp.Symbol("T", positive=True)
+T_real = sp.Symbol("T", real=True)  # a temperature as the reader declares it: sign unknown
 V = sp.IndexedBase("V")  # a matrix the notation does not declare
 
 
@@ -851,6 +852,21 @@ CASES = [
          lambda: _chain(_triples(), sp.S.Zero, ns=(2,)), "n = 2"),
     DeriveCase("three_distinct_classes_counted", "there are n(n-1)(n-2) of them, for every n",
          lambda: _chain(_triples(), n * (n - 1) * (n - 2)), "every n"),
+    DeriveCase("derivative_into_a_sum", "d/dz_i of -sum_j p_j log softmax(z/T)_j, T real: every n",
+         lambda: _chain(Derivative(-total(p[j] * log(exp(z[j] / T_real) / total(
+             exp(z[k] / T_real), k)), j), z[i]),
+             (total(p[j], j) * exp(z[i] / T_real) / total(exp(z[k] / T_real), k) - p[i]) / T_real),
+         "every n"),
+    DeriveCase("derivative_into_a_sum_without_1_over_T", "the same without the factor 1/T is false",
+         lambda: _chain(Derivative(-total(p[j] * log(exp(z[j] / T_real) / total(
+             exp(z[k] / T_real), k)), j), z[i]),
+             total(p[j], j) * exp(z[i] / T_real) / total(exp(z[k] / T_real), k) - p[i]),
+         ("false", 1)),
+    DeriveCase("derivative_variable_not_captured", "d/dz_k of sum_k q_k is 0: the sum's k is not z_k's",
+         lambda: _chain(Derivative(total(q(k), k), z[k]), sp.S.Zero), "every n"),
+    DeriveCase("derivative_variable_captured", "reading it as the trace, 1 - sum q^2, is false",
+         lambda: _chain(Derivative(total(q(k), k), z[k]), 1 - total(q(m) ** 2, m)),
+         ("false", 1)),
     DeriveCase("partial_range_keeps_its_scope", "a sum from 2 to n is not proved for every n here",
          lambda: _chain(sp.Sum(p[k], (k, 2, n)) + p[1], total(p[k], k)), "n = 2…5"),
     DeriveCase("numeric_is_never_every_n", "a step only the numeric comparison settles keeps its sizes",
