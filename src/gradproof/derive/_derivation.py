@@ -72,12 +72,14 @@ class Derivation:
         setting each condition is solved for its last leaf (``p_n`` here), which is then
         replaced everywhere; points are drawn so that the solved entry stays in its domain too
         (``p_n >= 0``), and an assumption no point of the domain satisfies is an error.
-
-    Every index must range over the axis it is used on (``W[d, i]`` with ``d`` an input index is
-    an error, whatever n and D are), and float literals mean the decimal they print as.
     linear_layer : bool
         Logits of a linear layer: ``z_k = sum_d W[k, d] x[d]``. Derivatives in ``W`` and ``x``
         then pass through ``z`` by the chain rule.
+
+    Notes
+    -----
+    Every index must range over the axis it is used on (``W[d, i]`` with ``d`` an input index is
+    an error, whatever n and D are), and float literals mean the decimal they print as.
     """
 
     def __init__(
