@@ -111,7 +111,11 @@ def test_marks_carry_their_scope():
     forall = Derivation(Derivative(q(j), z[i]), [Step(-q(i) * q(j))], where=Ne(i, j))
     scoped = Derivation((n - 2) * (n - 3) * q(i), [Step(0)], ns=(2, 3))
     wrong = Derivation(Derivative(J, z[i]), [Step(q(i))], ns=(2,))
-    assert r"\checkmark}\,\class{gp-scope}{\scriptsize{\text{every }n}}" in derivation_latex(forall)
+    assert r"\text{✓}}\,\class{gp-scope}{\scriptsize{\text{every }n}}" in derivation_latex(forall)
+    # the rows the site draws carry the same label by the mark, and the text under them says how
+    assert '<span class="gp-sr">verified, every n</span>' in derivation_view(forall).html
+    assert '<span class="gp-sr">verified, n = 2, 3</span>' in derivation_view(scoped).html
+    assert "✓ every n" in derivation_view(forall).text
     assert r"\class{gp-scope}{\scriptsize{n = 2, 3}}" in derivation_latex(scoped)
     assert "gp-scope" not in derivation_latex(wrong)
     assert "holds for every n" in forall.verify().steps[0].scope_text
@@ -342,12 +346,12 @@ def test_a_derivation_shows_its_verdicts_and_scopes():
     assert str(wrong) == view.text
     assert view.html.count("gp-step-ok") == 1
     assert view.html.count("gp-step-false") == 1
-    assert '<span class="gp-sr">verified, n = 2…3</span>' in view.html
+    assert '<span class="gp-sr">verified, every n</span>' in view.html  # the chain rule, for all n
     assert "step 2 is false" in view.html
     assert view.text.splitlines()[:3] == [
         "Dropped sum",
         "d(J)/d(z[i])",
-        "  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   ✓ n = 2…3   chain rule",
+        "  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   ✓ every n   chain rule",
     ]
 
 

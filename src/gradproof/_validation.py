@@ -14,6 +14,9 @@ The contract, stated once so each public function can point here:
   drop without a word) raise :class:`TypeError`; empty arrays, NaN, ``+inf`` (and ``-inf``
   outside logits), wrong ranks, mismatched shapes and negative targets raise
   :class:`ValueError`. Every message names the argument and says what was expected.
+
+NumPy is imported inside the functions that use it: :mod:`gradproof.derive` validates its
+arguments here and must verify without NumPy (in the browser, under Pyodide).
 """
 
 from __future__ import annotations
@@ -156,7 +159,6 @@ def as_targets(p: object, like: np.ndarray, name: str = "p") -> np.ndarray:
 
     Examples
     --------
-    >>> import numpy as np
     >>> import numpy as np
     >>> as_targets([0.5, 0.5], np.zeros(2))
     array([0.5, 0.5])
@@ -404,6 +406,8 @@ def as_tolerance(value: object, name: str, *, positive: bool = False) -> float:
     ...
     ValueError: rtol must be a finite real number >= 0, got an integer of 401 digits
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
+
     if isinstance(value, bool | np.bool_) or not isinstance(
         value, int | float | np.integer | np.floating
     ):
@@ -439,6 +443,8 @@ def as_flag(value: object, name: str) -> bool:
     ...
     TypeError: raise_on_fail must be True or False, got str 'no'
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
+
     if not isinstance(value, bool | np.bool_):
         msg = f"{name} must be True or False, got {type(value).__name__} {value!r}"
         raise TypeError(msg)
@@ -490,6 +496,7 @@ def as_direction(v: np.ndarray, name: str, shape: tuple[int, ...], against: str)
 
     Examples
     --------
+    >>> import numpy as np
     >>> as_direction(np.zeros(2), "direction", (2,), "x")
     Traceback (most recent call last):
     ...
@@ -509,6 +516,7 @@ def as_scalar(value: np.ndarray, what: str) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
     >>> as_scalar(np.zeros(3), "f for check_gradient")
     Traceback (most recent call last):
     ...
@@ -531,6 +539,8 @@ def as_steps(steps: object) -> np.ndarray:
     ...
     ValueError: steps must all be > 0, got 0.0 at index (1,)
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
+
     grid = as_array(steps, "steps", ndim=(1,), allow_complex=False)
     bad = grid <= 0
     if bad.any():
@@ -546,11 +556,14 @@ def as_derivative(value: object, name: str, shape: tuple[int, ...]) -> tuple[np.
 
     Examples
     --------
+    >>> import numpy as np
     >>> as_derivative(np.zeros(4), "grad", (3,))
     Traceback (most recent call last):
     ...
     ValueError: grad returned shape (4,), expected (3,)
     """
+    import numpy as np  # noqa: PLC0415  (see the module docstring)
+
     out = np.asarray(value)
     if out.dtype.kind not in "iuf":
         msg = f"{name} must return a real numeric array, got dtype {out.dtype}"

@@ -139,7 +139,7 @@ def derivation_view(derivation: Derivation) -> RenderedDerivation:
     >>> print(derivation_view(d))  # doctest: +ELLIPSIS
     d(J)/d(z[i])
       = q[i] - p[i]   ✗   drops $p$
-    Checked exactly for n = 2, 3 at every i; step 1 is false: at n = 2, i = 1, ...
+    Checked for n = 2, 3; at every i; step 1 is false: at n = 2, i = 1, ...
     """
     report = derivation.verify()
     steps = [
@@ -464,10 +464,10 @@ def checked_summary(*items: _Item | Mapping[str, _Item]) -> Markdown:
     >>> zz, pp = np.array([1.0, 2.0, 3.0]), np.array([0.2, 0.3, 0.5])
     >>> right = check_gradient(lambda v: cross_entropy(v, pp), lambda v: softmax(v) - pp, zz)
     >>> print(checked_summary({"dropped sum": wrong, "q - p": right}))  # doctest: +ELLIPSIS
-    - dropped sum: ✗ checked exactly for n = 2, 3 at every i; step 1 is false (first counterexample at n = 2, i = 1)
+    - dropped sum: ✗ checked for n = 2, 3; at every i; step 1 is false (first counterexample at n = 2, i = 1)
     - q - p: gradient check, complex, 3 components, ... evaluations: passed, largest error ... absolute, ... relative
     <BLANKLINE>
-    In all: 1 derivation with 1 step, n = 2…3; steps that hold: none; 1 numeric check (complex; ... evaluations, up to 3 components), largest relative error of a pass ...
+    In all: 1 derivation with 1 step, checked sizes n = 2, 3; steps that hold: none; 1 numeric check (complex; ... evaluations, up to 3 components), largest relative error of a pass ...
     """
     named = _named(items)
     reports = [_report(o) for _, o in named if not isinstance(o, GradCheckResult)]

@@ -100,10 +100,10 @@ Examples
 True
 >>> print(d)  # doctest: +NORMALIZE_WHITESPACE
 d(J)/d(z[i])
-  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   [every n]  chain rule
-  = q[i] - p[i]   [every n]  targets sum to 1
-every step holds for every n (with the sums over the other classes kept symbolic); at every i;
-assuming Sum(p[k], (k, 1, n)) = 1
+  = q[i]*Sum(p[k], (k, 1, n)) - p[i]   ✓ every n   chain rule
+  = q[i] - p[i]   ✓ every n   targets sum to 1
+Every step holds for every n (with the sums over the other classes kept symbolic); at every i;
+assuming Sum(p[k], (k, 1, n)) = 1.
 >>> [s.proof for s in d.verify().steps]
 ['symbolic sums', 'symbolic sums']
 >>> wrong = Derivation(Derivative(J, z[i]), [Step(-p[i] + p[i] * q(i), "drops the sum")])
