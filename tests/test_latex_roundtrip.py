@@ -1,8 +1,8 @@
 """What is shown is what is checked: every printed line reads back as the expression checked.
 
-The site's derivations are collected by running the pages' cells (as the verification benchmark
-does); each line's LaTeX, printed by :func:`gradproof.derive.latex`, is read back by
-:func:`gradproof.latex.parse_expr`. The comparison is exact up to one documented normalisation,
+The site's derivations are collected by running the pages' cells and reading their
+``{derivation}`` blocks (as the verification benchmark does); each line's LaTeX, printed by
+:func:`gradproof.derive.latex`, is read back by :func:`gradproof.latex.parse_expr`. The comparison is exact up to one documented normalisation,
 :func:`normal`: every node is rebuilt with SymPy's default evaluation (a thread's line built with
 ``evaluate=False`` keeps its written order, which is not part of its value), and a constant is
 compared by name (a page may declare ``T`` positive; the reader makes constants real).
@@ -19,8 +19,8 @@ from sympy import Derivative, KroneckerDelta, Sum, exp, log
 from gradproof.derive import J, L, g, i, j, k, latex, n, p, q, qv, s, sum_eq, sum_ne, z
 from gradproof.latex import parse_expr
 
-# The theory pages' own quantities: a temperature, a smoothing weight, a shift, a vector.
-PAGE_NOTATION = {"constants": r"T \epsilon c", "vectors": "v"}
+# The theory pages' own quantities: a temperature, smoothing weights, a shift, a vector.
+PAGE_NOTATION = {"constants": r"T \epsilon \varepsilon c", "vectors": "v"}
 
 
 def normal(e: sp.Basic) -> sp.Basic:
