@@ -449,21 +449,27 @@ def _solve(conc: GenericConcretizer, relations: Sequence[sp.Expr]) -> dict[sp.Ba
     return fixes
 
 
+def _sum_assumptions(atom: sp.Expr) -> dict[str, bool]:
+    """What a sum of `atom` over at least one class is known to be: only what each term is.
+
+    A term that may be complex (``log z``, ``sqrt z`` of a real ``z``) gives a sum with no
+    assumption at all: declared real, sympy would rewrite ``im(T)`` to 0, ``|exp T|`` to
+    ``exp T`` and ``log(exp T)`` to ``T``, all false for such a sum.
+    """
+    if atom.is_positive:
+        return {"positive": True}
+    if atom.is_nonnegative:
+        return {"nonnegative": True}
+    if atom.is_real:
+        return {"real": True}
+    return {}
+
+
 def _cancels(diff: sp.Expr) -> bool:
-    """The exact zero test with each symbolic sum an independent symbol of its sign."""
+    """The exact zero test with each symbolic sum an independent symbol of its known sign."""
     if any(isinstance(s_, GenericClass) for s_ in diff.free_symbols):
         return False
-    names = {}
-    for obj in diff.atoms(OtherSum):
-        atom = obj.args[1]
-        sign = (
-            {"positive": True}
-            if atom.is_positive
-            else {"nonnegative": True}
-            if atom.is_nonnegative
-            else {"real": True}
-        )
-        names[obj] = sp.Dummy("T", **sign)
+    names = {obj: sp.Dummy("T", **_sum_assumptions(obj.args[1])) for obj in diff.atoms(OtherSum)}
     return exact_zero(diff.xreplace(names) if names else diff)
 
 
