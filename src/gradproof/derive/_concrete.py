@@ -18,8 +18,9 @@ that rational before anything is compared. A plain symbol without a sign (``Symb
 read as a real number.
 
 ``solve_assumptions`` solves an assumption such as ``Eq(Sum(p[k], (k, 1, n)), 1)`` for its
-last entry (``p_n``). ``free_indices`` finds the index symbols a chain leaves free. The subclass
-in :mod:`gradproof.derive._generic` keeps ``n`` symbolic; the hooks it overrides are
+last entry (``p_n``), and only where that needs no division by anything that can be 0.
+``free_indices`` finds the index symbols a chain leaves free. The subclass in
+:mod:`gradproof.derive._generic` keeps ``n`` symbolic; the hooks it overrides are
 ``Concretizer._sum_range`` and ``Concretizer._special_derivatives``.
 """
 
@@ -489,17 +490,23 @@ class Concrete:
 
 
 def solve_for(rel: sp.Expr, target: sp.Basic) -> sp.Expr | None:
-    """The one value of `target` that makes `rel` zero, or None (linear relations are solved
-    directly: sympy's ``solve`` costs a tenth of a second each, and Σp = 1 is linear)."""
+    """The one value of `target` that makes `rel` zero, or None if it cannot be had soundly.
+
+    Only a relation linear in `target` whose coefficient is nonzero on the whole domain is
+    solved: ``c * t - c`` is zero at ``c = 0`` for every ``t``, so dividing by ``c`` (or by
+    ``sum p - 1``) would drop exactly the points where the relation says nothing about ``t``.
+    sympy's ``solve`` divides so too, and it is not used.
+
+    >>> t, c = sp.Symbol("t", real=True), sp.Symbol("c", real=True)
+    >>> solve_for(2 * t - 1, t), solve_for(sp.exp(c) * t - 1, t), solve_for(c * t - c, t)
+    (1/2, exp(-c), None)
+    """
     ph = sp.Dummy("t")
     body = rel.xreplace({target: ph})
     slope = sp.diff(body, ph)
-    if slope != 0 and not slope.has(ph):
-        return sp.expand(-(body.xreplace({ph: 0})) / slope)
-    sol = sp.solve(body, ph, dict=True)
-    if len(sol) == 1 and ph in sol[0] and not sol[0][ph].has(ph):
-        return sol[0][ph]
-    return None
+    if slope.has(ph) or slope.is_zero is not False:
+        return None
+    return sp.expand(-(body.xreplace({ph: 0})) / slope)
 
 
 def solve_assumptions(
@@ -520,7 +527,11 @@ def solve_assumptions(
                 solved = (leaf, value)
                 break
         if solved is None:
-            msg = f"cannot use assumption {eq} at {dims}: it is not solvable for one entry"
+            msg = (
+                f"cannot use assumption {eq} at {dims}: it is not linear in any one entry with "
+                "a coefficient that is nonzero on the whole domain, so solving it could divide "
+                "by 0"
+            )
             raise ValueError(msg)
         fixes = {a: b.xreplace({solved[0]: solved[1]}) for a, b in fixes.items()}
         fixes[solved[0]] = solved[1]

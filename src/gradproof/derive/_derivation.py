@@ -70,7 +70,8 @@ class Derivation:
     assume : sympy Eq or sequence of Eq
         Conditions the steps may use, e.g. ``Eq(Sum(p[k], (k, 1, n)), 1)``. In each concrete
         setting each condition is solved for its last leaf (``p_n`` here), which is then
-        replaced everywhere; points are drawn so that the solved entry stays in its domain too
+        replaced everywhere (a condition must be linear in some entry, with a coefficient
+        that is nonzero on the whole domain, else it is an error); points are drawn so that the solved entry stays in its domain too
         (``p_n >= 0``), and an assumption no point of the domain satisfies is an error.
     linear_layer : bool
         Logits of a linear layer: ``z_k = sum_d W[k, d] x[d]``. Derivatives in ``W`` and ``x``

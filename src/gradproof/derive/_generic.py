@@ -33,7 +33,9 @@ step that cancels for every class in both cases holds for every :math:`n \ge 1`.
 ``D`` of a linear layer is handled the same way when a line sums over inputs. An assumption
 such as :math:`\sum_k p_k = 1` becomes :math:`p_1 + \dots + p_r + T[p] = 1` and is solved for
 :math:`T[p]`: every point that satisfies it has that value, so cancelling after the substitution
-proves the step wherever the assumption holds.
+proves the step wherever the assumption holds. It is solved only for a symbol it is linear in
+with a coefficient that is nonzero on the whole domain (``solve_for``): :math:`c \, T[p] = c`
+says nothing about :math:`T[p]` where :math:`c = 0`.
 
 What cannot be written this way makes the step fall back to its checked dimensions (and says
 so): a term whose factor mixes a generic class with another generic one or with a sum
