@@ -16,7 +16,7 @@ import sympy as sp
 from gradproof._validation import as_int, as_positive_ints, as_sympy_tuple, require_sympy
 from gradproof.derive._concrete import decimal, free_indices
 from gradproof.derive._evaluate import evaluate
-from gradproof.derive._indices import check_indices, check_sizes, check_where
+from gradproof.derive._indices import check_indices, check_sizes, check_symbols, check_where
 from gradproof.derive._printing import sstr
 from gradproof.derive._report import DerivationReport
 from gradproof.derive._settings import uses_D
@@ -130,6 +130,7 @@ class Derivation:
         self.checked_exprs = [decimal(e) for e in self.exprs]
         self.checked_assume = tuple(decimal(a) for a in self.assume)
         check_indices([*self.checked_exprs, *(a.lhs - a.rhs for a in self.checked_assume)])
+        check_symbols([*self.checked_exprs, *(a.lhs - a.rhs for a in self.checked_assume)])
         check_where(self.where, self.free)
         check_sizes(self.ns, self.Ds, self.free, uses_D(self.exprs, linear_layer))
         self._report: DerivationReport | None = None

@@ -9,7 +9,8 @@ of another dimension is an error that names the index, the axis and both ranges:
 transpose, or ``z[d]`` with ``d`` an input). A Kronecker delta, a restriction or a ``where``
 relation compares two indices of one dimension.
 
-``check_sizes`` refuses, before anything is built, a sweep of settings too large to check.
+``check_sizes`` refuses, before anything is built, a sweep of settings too large to check, and
+``check_symbols`` a plain symbol named like an entry (``Symbol("z_1")`` is not ``z[1]``).
 
 >>> from sympy import Derivative
 >>> from gradproof.derive.notation import W, d, i, x, z
@@ -26,9 +27,29 @@ from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
-from gradproof.derive.notation import _DIMS, Restriction, _Display, _index_dim, _Loss, base_axes
+from gradproof.derive.notation import (
+    _DIMS,
+    Restriction,
+    W,
+    _Display,
+    _index_dim,
+    _Loss,
+    base_axes,
+    g,
+    p,
+    qv,
+    x,
+    z,
+)
 
-__all__ = ["MAX_DIMENSION", "MAX_SETTINGS", "check_indices", "check_sizes", "check_where"]
+__all__ = [
+    "MAX_DIMENSION",
+    "MAX_SETTINGS",
+    "check_indices",
+    "check_sizes",
+    "check_symbols",
+    "check_where",
+]
 
 #: Largest n (or D) checked concretely: a line at n = 64 already expands to thousands of terms.
 MAX_DIMENSION = 64
@@ -172,3 +193,39 @@ def check_sizes(
             f"{', '.join(map(str, free))}; the limit is {MAX_SETTINGS}"
         )
         raise ValueError(msg)
+
+
+def check_symbols(exprs: Sequence[sp.Basic]) -> None:
+    """Refuse a plain symbol named like an entry (``z_1``, ``g_max``) or like the loss (``L``).
+
+    A concrete entry ``z[1]`` is checked as the symbol ``z_1``, and the loss's value as ``L``: a
+    plain ``Symbol("z_1")`` would be that same symbol, then moved with the entry when the
+    classes are renumbered, and it prints as the entry does. A constant needs a name of its own.
+
+    >>> check_symbols([sp.exp(sp.Symbol("z_1"))])
+    Traceback (most recent call last):
+    ...
+    ValueError: the plain symbol z_1 is named like an entry of z (z_1, z_2, ...): write z[1] for the entry, or give a constant another name
+    """
+    labels = {str(b.label) for b in (z, p, g, x, W, qv)}
+    for e in exprs:
+        labels.update(str(b.label) for b in e.atoms(sp.IndexedBase))
+    for e in exprs:
+        for s_ in sorted(e.atoms(sp.Symbol), key=str):
+            if s_.is_integer or s_ in _DIMS or isinstance(s_, sp.Dummy):
+                continue
+            name = s_.name
+            if name == "L" or name.startswith("∂"):
+                msg = (
+                    f"the plain symbol {name} is named like the loss L or its derivatives: "
+                    "use L from gradproof.derive, or give a constant another name"
+                )
+                raise ValueError(msg)
+            base = name.split("_", 1)[0]
+            if "_" in name and base in labels:
+                msg = (
+                    f"the plain symbol {name} is named like an entry of {base} ({base}_1, "
+                    f"{base}_2, ...): write {base}[1] for the entry, or give a constant "
+                    "another name"
+                )
+                raise ValueError(msg)

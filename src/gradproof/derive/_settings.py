@@ -113,7 +113,7 @@ def renumbering_invariant(e: sp.Basic) -> bool:
     if isinstance(e, sp.Sum):
         full = all(lo == 1 and hi == _index_dim(idx) for idx, lo, hi in e.limits)
         return full and renumbering_invariant(e.function)
-    if isinstance(e, sp.Symbol):
+    if isinstance(e, sp.Symbol):  # a constant: never named like an entry (check_symbols)
         return not _is_index(e)
     return all(renumbering_invariant(a) for a in e.args)
 
