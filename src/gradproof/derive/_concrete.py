@@ -36,6 +36,7 @@ import sympy as sp
 from gradproof.derive.notation import (
     _DIMS,
     D,
+    Restriction,
     W,
     _Display,
     _index_dim,
@@ -44,6 +45,7 @@ from gradproof.derive.notation import (
     domain_of,
     g,
     n,
+    qv,
     sum_exp,
     x,
     z,
@@ -372,9 +374,38 @@ class Concretizer:
                     "value of the loss at q(z), not variables; differentiate in z instead"
                 )
                 raise TypeError(msg)
+            self._check_variable(e.expr, var, leaf)
             for _ in range(int(count)):
                 out = self._diff(out, leaf, env)
         return out
+
+    def _check_variable(self, expr: sp.Expr, var: sp.Basic, leaf: sp.Symbol) -> None:
+        """Refuse a derivative whose value would be 0 only by a reading the notation hides.
+
+        ``q``, ``s``, ``J``, ``L`` and ``g`` are functions of the logits (through
+        ``q = softmax(z)``). In the free probabilities ``qv`` (printed as q̃) they would be
+        constants, though a reader takes ∂L/∂q̃ for g; in ``W`` or ``x`` they are constants
+        unless the logits are a linear layer's.
+        """
+        label = self.leaves[leaf][0]
+        free_q = self.bases.get(label) is qv
+        layer = label in ("W", "x") and not self.linear_layer
+        if not (free_q or layer) or not _through_logits(expr, with_z=layer):
+            return
+        if free_q:
+            msg = (
+                f"cannot differentiate {expr} with respect to {var}: q~ (qv) are free "
+                "probabilities, independent of z, while q, s, J, L and g are functions of z "
+                "through q = softmax(z); write the function in qv (-Sum(p[j]*log(qv[j]), ...)) "
+                "or differentiate in z"
+            )
+        else:
+            msg = (
+                f"cannot differentiate {expr} with respect to {var} without "
+                "linear_layer=True: only a linear layer (z = W x) makes the logits depend on "
+                "W and x"
+            )
+        raise TypeError(msg)
 
     def _diff(self, expr: sp.Expr, leaf: sp.Symbol, env: dict[sp.Symbol, Any]) -> sp.Expr:
         """The derivative of `expr` in `leaf`, with the leaves that depend on it chained in.
@@ -463,6 +494,14 @@ def clear_caches() -> None:
     index_symbols.cache_clear()
     real_symbol.cache_clear()
     _expand_names.cache_clear()
+
+
+def _through_logits(expr: sp.Basic, *, with_z: bool) -> bool:
+    """Whether `expr` names a function of the logits: q, s, J, L, an entry of g (or of z)."""
+    bases = (g, z) if with_z else (g,)
+    return any(not isinstance(a, Restriction) for a in expr.atoms(_Display)) or any(
+        a.base in bases for a in expr.atoms(sp.Indexed)
+    )
 
 
 def _plain(v: Any) -> Any:
