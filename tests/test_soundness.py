@@ -1140,3 +1140,54 @@ def test_site_steps_are_proved_for_every_n(page_derivations):
     assert every_n / held >= verify_cost.TARGET_EVERY_N_SHARE, others
     for text in others:
         assert text.rsplit(": ", 1)[1].startswith("n = "), text
+
+
+# ---------------------------------------------------------------------------------------------
+# The LaTeX checker and the command line on what the engine refuses: verdict "error" (what the
+# browser checker shows) and exit status 2, never an exception or a traceback with status 1.
+# ---------------------------------------------------------------------------------------------
+
+ENGINE_REFUSALS = [
+    # (name, text, options, words in the engine's reason)
+    ("input_index_on_the_class_axis", r"z_d &= 0", {}, "index d ranges over 1..D"),
+    ("targets_summing_to_minus_one", r"q_i &= q_i", {"assume": [r"\sum_k p_k = -1"]}, "no point"),
+    ("assumption_with_a_free_index", r"q_i &= q_i", {"assume": [r"p_i = 0"]}, "names the index i"),
+    ("where_never_true", r"q_i - q_j &= 0", {"where": [r"i \ne i"]}, "where"),
+    ("where_always_true", r"q_i - q_j &= 0", {"where": [r"i = i"]}, "where"),
+    ("division_by_zero", r"q_i &= \frac{1}{p_i - p_i}", {}, "undefined"),
+    (
+        "loss_in_free_probabilities",
+        r"\frac{\partial L}{\partial \tilde q_i} &= 0",
+        {},
+        "free probabilities",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "words"),
+    [case[1:] for case in ENGINE_REFUSALS],
+    ids=[case[0] for case in ENGINE_REFUSALS],
+)
+def test_check_source_gives_verdict_error_for_what_the_engine_refuses(text, options, words):
+    from gradproof.latex import check_source  # noqa: PLC0415
+
+    out = check_source(text, **options)
+    assert out["verdict"] == "error", out
+    assert out["ok"] is False
+    assert words in out["error"]["message"], out["error"]
+
+
+def test_cli_exits_2_without_a_traceback_when_the_engine_refuses(tmp_path, capsys) -> None:
+    from gradproof.cli import main  # noqa: PLC0415
+
+    source = tmp_path / "d.tex"
+    source.write_text(r"z_d &= 0", encoding="utf-8")
+    assert main(["check", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert "index d ranges over 1..D" in err
+    assert "Traceback" not in err
+    page = tmp_path / "page.md"
+    page.write_text("```{derivation}\n:assume: p_i = 0\nq_i &= q_i\n```\n", encoding="utf-8")
+    assert main(["check", str(page)]) == 2
+    assert "names the index i" in capsys.readouterr().out

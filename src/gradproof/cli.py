@@ -3,8 +3,8 @@ r"""The command line: ``gradproof check FILE``.
 FILE holds the body of one ``align`` environment (``lhs &= rhs \\ &= rhs ...``), or a Markdown
 page with ``{derivation}`` blocks. Each step is printed with ✓ and what was checked, or ✗ and a
 counterexample. Exit status: 0 when every step holds (in a page: when every block is as its
-``:expect-false:`` says), 1 when a step is false, 2 when the text cannot be read or the command
-is misused.
+``:expect-false:`` says), 1 when a step is false, 2 when the text cannot be read or checked as
+asked (an index on the wrong axis, an assumption no point satisfies) or the command is misused.
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def _check_page(text: str, args: argparse.Namespace, options: dict[str, list[str
             define=[*options["define"], *split_list(opts.get("define"))],
         )
         if result["error"] is not None:
-            result["error"]["line"] += block.body_line - 1
+            if result["error"]["line"] is not None:  # None: the engine's, about the whole block
+                result["error"]["line"] += block.body_line - 1
             status = 2
             problems = [result["error"]["message"]]
         else:

@@ -131,6 +131,14 @@ class Derivation:
         self.checked_assume = tuple(decimal(a) for a in self.assume)
         check_indices([*self.checked_exprs, *(a.lhs - a.rhs for a in self.checked_assume)])
         check_symbols([*self.checked_exprs, *(a.lhs - a.rhs for a in self.checked_assume)])
+        for a in self.assume:
+            loose = free_indices([a.lhs - a.rhs])
+            if loose:
+                msg = (
+                    f"assume: {a} names the index {loose[0]}, which no sum binds: an assumption "
+                    f"holds for the whole vector, e.g. Eq(Sum(p[k], (k, 1, n)), 1)"
+                )
+                raise ValueError(msg)
         check_where(self.where, self.free)
         check_sizes(self.ns, self.Ds, self.free, uses_D(self.exprs, linear_layer))
         self._report: DerivationReport | None = None

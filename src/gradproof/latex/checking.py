@@ -3,7 +3,8 @@ r"""Read and verify a derivation in one call; the verdicts as JSON-ready data.
 :func:`check_source` is what ``gradproof check --json`` prints and what the browser checker
 shows: per step the LaTeX as written, the verdict (``"true"``, ``"false"``), the scope of a ✓
 as the engine's report states it, and for a ✗ the counterexample (setting, point, both values);
-or, when the text cannot be read, the error with its line and column.
+or, when the text cannot be read, the error with its line and column (and when it cannot be
+checked as asked, the engine's reason).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from gradproof.latex.document import ParsedDerivation, read_align
 from gradproof.latex.errors import LatexError
 from gradproof.latex.notation import Notation
 
-__all__ = ["check_parsed", "check_source", "step_scope"]
+__all__ = ["check_parsed", "check_source", "engine_error", "step_scope"]
 
 
 def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
@@ -181,7 +182,9 @@ def check_source(
         ``label`` (the short scope by the mark), ``scope``, ``counterexample``),
         ``first_false``, ``summary``, ``checked`` (what ran), and ``error`` (None, or
         the parse error's ``type``, ``message``, ``line``, ``column``, ``width``,
-        ``suggestion``, ``text``).
+        ``suggestion``, ``text``). A text that was read but cannot be checked as asked (an
+        index on an axis of another dimension, an assumption that no point satisfies) gives
+        verdict ``"error"`` too, with the engine's reason and ``line`` None.
 
     Examples
     --------
@@ -199,6 +202,33 @@ def check_source(
         else:
             nt = notation if notation is not None else Notation.make(**roles)
         parsed = read_align(text, nt, assume=assume, where=where, define=define)
+        return check_parsed(parsed)
     except LatexError as exc:
         return {"ok": False, "verdict": "error", "lines": [], "error": exc.to_dict()}
-    return check_parsed(parsed)
+    except (ValueError, TypeError) as exc:
+        # The text was read, but the engine cannot check it as asked (an index on the wrong
+        # axis, an assumption no point satisfies, a line undefined everywhere): an error with
+        # the engine's reason, never an exception out of the checker.
+        return {"ok": False, "verdict": "error", "lines": [], "error": engine_error(exc)}
+
+
+def engine_error(exc: Exception) -> dict[str, Any]:
+    """A ValueError or TypeError of the engine as the ``error`` of :func:`check_source`.
+
+    It has the keys of a reader's error; ``line`` and ``column`` are None, since the reason
+    concerns the derivation as a whole rather than one place in the text.
+
+    >>> engine_error(ValueError("no point satisfies the assumptions"))["text"]
+    'cannot check: no point satisfies the assumptions'
+    """
+    message = str(exc)
+    return {
+        "type": type(exc).__name__,
+        "message": message,
+        "line": None,
+        "column": None,
+        "width": 0,
+        "source_line": "",
+        "suggestion": "",
+        "text": f"cannot check: {message}",
+    }
