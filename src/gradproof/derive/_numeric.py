@@ -7,12 +7,17 @@ Where cancellation does not settle a step, both lines are evaluated at the seede
    left), their difference is exact, and any nonzero difference is a **certified** disagreement
    (:math:`10^{40} p_i` and :math:`10^{40} p_i + 1` differ by exactly 1);
 2. otherwise the difference is enclosed with interval arithmetic (``mpmath.iv``) at ``DPS``
-   digits, then twice and four times as many if needed. An enclosure that excludes 0 is a
-   **certified** disagreement (:math:`p_i` and :math:`p_i + e^{-80}` differ by
-   :math:`1.8 \times 10^{-35}`, and the enclosure shows it). An enclosure that contains 0 and
-   is at most :math:`10^{-\mathrm{MIN\_DIGITS}}` times the size of the largest term of either
-   line is agreement to that many digits relative to the terms, never against an absolute
-   floor;
+   digits, then twice and four times as many if needed: both as the two lines' enclosures
+   subtracted and as the one expression ``a - b``, in which sympy has dropped the terms the
+   lines share. An enclosure that excludes 0 is a **certified** disagreement, however small:
+   :math:`p_i` and :math:`p_i + e^{-80}` differ by :math:`1.8 \times 10^{-35}` and
+   :math:`p_i + e^{-120}` by :math:`7.7 \times 10^{-53}`, below the ``DPS`` digits of the
+   lines, and the enclosure of the difference shows both. An enclosure that contains 0 and is
+   at most :math:`10^{-\mathrm{MIN\_DIGITS}}` times the size of the largest term of either
+   line is agreement, never judged against an absolute floor. The digits reported are the
+   ones that enclosure proves (``digits``, about ``DPS``): that is the real threshold, since a
+   difference hidden inside a function (:math:`e^{z + \varepsilon}` against :math:`e^{z}`)
+   and smaller than that cannot be seen;
 3. a construct interval arithmetic does not know, or a line that is not real there (a logarithm
    of a negative number), is evaluated with ordinary (complex) multiprecision arithmetic
    instead, and a disagreement found that way is reported as not certified.
@@ -25,12 +30,15 @@ step with no point left at all is reported as such, never as agreement.
 >>> out = compare(p1, p1 + sp.exp(-80), {p1: sp.Rational(1, 2)})
 >>> out.agree, out.certified, out.difference
 (False, True, '-1.80485138785e-35')
+>>> compare(p1, p1 + sp.exp(-120), {p1: sp.Rational(1, 2)}).difference
+'-7.66764807372e-53'
 >>> compare(sp.Rational(3, 10), 3 * sp.Rational(1, 10), {}).agree
 True
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -93,16 +101,24 @@ def compare(a: sp.Expr, b: sp.Expr, point: Mapping[sp.Symbol, sp.Expr]) -> Compa
     terms = [*sp.Add.make_args(va), *sp.Add.make_args(vb)]
     if va.has(sp.I) or vb.has(sp.I):  # a logarithm of a negative number: compare both parts
         return _compare_parts(va, vb, terms)
+    # The difference as one expression: sympy drops the terms the lines share, so a difference
+    # that is a term of its own (p + e^-120 against p) is enclosed relative to its own size,
+    # however far below the terms it lies; the lines enclosed apart cancel to only DPS digits.
+    gap = va - vb
     for dps in (DPS, 2 * DPS, 4 * DPS):
         try:
             ia, ib = _iv(va, dps), _iv(vb, dps)
         except _NotInterval:
             return _complex(va, vb, terms)
-        d = ia - ib
-        lo, hi = _bounds(d)
-        if lo > 0 or hi < 0:
-            return _disagree(_mid(ia), _mid(ib), True, _mid(d))
-        width = max(abs(lo), abs(hi))
+        enclosures = [ia - ib]
+        with contextlib.suppress(_NotInterval):
+            enclosures.append(_iv(gap, dps))
+        width = mpmath.inf
+        for d in enclosures:
+            lo, hi = _bounds(d)
+            if lo > 0 or hi < 0:
+                return _disagree(_mid(ia), _mid(ib), True, _mid(d))
+            width = min(width, max(abs(lo), abs(hi)))
         if width == 0:
             return Comparison(agree=True)
         if mpmath.isinf(width):
