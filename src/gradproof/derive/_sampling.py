@@ -1,7 +1,10 @@
 r"""Where the numeric comparison looks: seeded points on each leaf's domain, assumptions kept.
 
-Every leaf is drawn from its domain (``domain_of``), as an exact
-rational with two decimals so that a counterexample reads well and can be recomputed by hand:
+Every leaf is drawn from its domain (``domain_of``), as an exact rational
+:math:`a / q` whose denominator :math:`q` is a prime between 1000 and 10000 drawn with it. So
+the points lie on no common grid: a claim true only on one (:math:`\sin(100 \pi z) = 0` on
+the multiples of 0.01, :math:`\sin(997 \pi p) = 0` on those of 1/997) is caught, since
+:math:`\sin(m \pi a / q) = 0` needs :math:`q` to divide :math:`m a`:
 
 =================  ========================================================================
 domain             drawn from
@@ -28,7 +31,7 @@ Pyodide).
 >>> import sympy as sp
 >>> z1, p1 = sp.Symbol("z_1", real=True), sp.Symbol("p_1", nonnegative=True)
 >>> [[str(v) for v in pt.values()] for pt in sample_points({}, [z1, p1], {}, 2, seed=0)]
-[['46/25', '-71/25'], ['99/50', '259/25']]
+[['3733/3001', '2437/1009'], ['10889/9973', '61203/8009']]
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from collections.abc import Iterable, Mapping
 import sympy as sp
 
 __all__ = [
+    "DENOMINATORS",
     "MAX_TRIES",
     "RANGES",
     "NoPointError",
@@ -59,6 +63,8 @@ RANGES: dict[str, tuple[float, float]] = {
 LARGE_LOGITS = (-30.0, 30.0)
 #: Tries per point to satisfy the assumptions and the domains together.
 MAX_TRIES = 24
+#: Denominators of the coordinates: primes in 1000..10000, one drawn per coordinate.
+DENOMINATORS = (1009, 1999, 3001, 4001, 5003, 6007, 7001, 8009, 9001, 9973)
 
 Point = dict[sp.Symbol, sp.Expr]
 
@@ -88,11 +94,12 @@ def _draw(leaf: sp.Symbol, salt: str, t: int, scale: float) -> sp.Rational:
     digest = hashlib.sha256(f"{salt}|{leaf.name}".encode()).digest()
     rng = random.Random(int.from_bytes(digest[:8], "big"))
     lo, hi = _interval(leaf, t)
-    cents_lo, cents_hi = math.ceil(lo * scale * 100), math.floor(hi * scale * 100)
+    den = rng.choice(DENOMINATORS)
+    num_lo, num_hi = math.ceil(lo * scale * den), math.floor(hi * scale * den)
     if leaf.is_positive:
-        cents_lo = max(cents_lo, 1)
-        cents_hi = max(cents_hi, cents_lo)
-    return sp.Rational(rng.randint(cents_lo, cents_hi), 100)
+        num_lo = max(num_lo, 1)
+        num_hi = max(num_hi, num_lo)
+    return sp.Rational(rng.randint(num_lo, num_hi), den)
 
 
 def _in_domain(value: sp.Expr, leaf: sp.Symbol) -> bool:
