@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from gradproof.derive.notation import (
     _DIMS,
@@ -297,6 +298,12 @@ class Concretizer:
             return e
         if isinstance(e, sp.Lambda | sp.Product | sp.Integral):
             msg = f"{type(e).__name__} is not supported in a derivation; use Sum and Derivative"
+            raise TypeError(msg)
+        if isinstance(e, AppliedUndef):
+            msg = (
+                f"{e} uses the undefined function {e.func}: a line may use the notation's names "
+                "(q, s, J, L) and sympy's functions, whose values can be checked"
+            )
             raise TypeError(msg)
         return e.func(*[self._conc(a, env) for a in e.args])
 

@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 __all__ = ["Derivation", "Step"]
 
 
+def _require_expression(value: object, name: str) -> None:
+    """A line is a sympy expression: not an equation, a tuple or a truth value."""
+    require_sympy(value, name)
+    if not isinstance(value, sp.Expr):
+        msg = (
+            f"{name} must be an expression (one side of the equality), such as q(i) - p[i]; "
+            f"got {type(value).__name__} {value}"
+        )
+        raise TypeError(msg)
+
+
 @dataclass(frozen=True)
 class Step:
     """One claimed equality: ``expr`` equals the line before it, for the reason ``why``."""
@@ -38,7 +49,7 @@ class Step:
     def __post_init__(self) -> None:
         if isinstance(self.expr, int | float) and not isinstance(self.expr, bool):
             object.__setattr__(self, "expr", sp.sympify(self.expr))
-        require_sympy(self.expr, "Step expr")
+        _require_expression(self.expr, "Step expr")
         if not isinstance(self.why, str):
             msg = f"Step why must be a str; got {type(self.why).__name__}"
             raise TypeError(msg)
@@ -81,6 +92,13 @@ class Derivation:
     -----
     Every index must range over the axis it is used on (``W[d, i]`` with ``d`` an input index is
     an error, whatever n and D are), and float literals mean the decimal they print as.
+
+    What is checked is the expression sympy built, and sympy evaluates some things as they are
+    written: a Python float is rounded by Python before sympy sees it (``1 + 1e-20`` is
+    ``1.0``; write ``Float("1.00000000000000000001")`` or a ``Rational`` to keep the digits),
+    and ``p[i] / p[i]`` is ``1`` before it is checked (``evaluate=False`` keeps the division
+    displayed only), so ``p_i / p_i = 1`` is verified though ``p_i = 0`` is in the domain: a
+    cancellation that needs a nonzero entry is the writer's to state.
     """
 
     def __init__(
@@ -97,7 +115,7 @@ class Derivation:
         where: sp.Basic | Sequence[sp.Basic] = (),
         linear_layer: bool = False,
     ) -> None:
-        require_sympy(lhs, "lhs")
+        _require_expression(lhs, "lhs")
         if isinstance(steps, Step | sp.Basic | str) or not isinstance(steps, Sequence):
             msg = (
                 "steps must be a non-empty list of Step objects or sympy expressions; "

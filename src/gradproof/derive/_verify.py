@@ -276,7 +276,7 @@ class _Verification:
             setting = ", ".join(f"{s_} = {v}" for s_, v in env.dims + env.free)
             msg = (
                 f"step {t + 1} is undefined at every point drawn at {setting} (a division by "
-                "zero or a logarithm of 0 on both sides): nothing could be compared"
+                "zero or a logarithm of 0 on one side or both): nothing could be compared"
             )
             raise ValueError(msg)
         res.status = "numeric"
