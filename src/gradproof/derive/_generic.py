@@ -13,7 +13,8 @@ and the sum over the others, written as a linear combination :math:`\sum_t c_t\,
 of *atoms* (products of the entries of class :math:`\omega`, such as :math:`p_\omega
 e^{z_\omega}`) with coefficients that do not depend on :math:`\omega`, is
 :math:`\sum_t c_t\, T[a_t]` with one symbol :math:`T[a] = \sum_{\omega > r} a(\omega)` per
-atom (``OtherSum``). Kronecker deltas between a distinguished and a generic class are 0; the
+atom (``OtherSum``), which carries only the sign every term is known to have (positive,
+nonnegative, real; nothing for a term that may be complex, such as :math:`\log z_\omega`). Kronecker deltas between a distinguished and a generic class are 0; the
 derivative of :math:`T[a]` in a distinguished entry is :math:`T[\partial a]`, in the entry of a
 generic class :math:`\omega` it is :math:`\partial a(\omega)` (the derivative of a sum is the sum
 of the derivatives). Inside a sum over :math:`\omega`, a nested sum over the others excludes
@@ -21,12 +22,14 @@ of the derivatives). Inside a sum over :math:`\omega`, a nested sum over the oth
 every :math:`n \ge r + 1`.
 
 **Lemma.** If the difference of two lines, written this way, cancels as an expression in
-independent symbols :math:`T[a]` and ``n``, then the two lines are equal for every
-:math:`n \ge r + 1`, at every point of the domain and every setting of the class.
+independent symbols :math:`T[a]` (each with only its terms' known sign) and ``n``, then the
+two lines are equal for every :math:`n \ge r + 1`, at every point of the domain and every
+setting of the class.
 *Proof.* For a given :math:`n \ge r + 1` and point, the concrete difference equals the written
 one evaluated at the actual values of the sums :math:`T[a]` and of ``n`` (each rewrite above is
-an identity for that ``n``). An expression that is identically zero in independent symbols is
-zero at any of their values. ∎
+an identity for that ``n``). Each actual sum has the sign its symbol carries (it has at least
+one term, and every term has that sign), and an expression that is identically zero in
+symbols of those signs is zero at any of their values. ∎
 
 The case :math:`n = r` (no other class) is checked as it is, exactly ("closed" below); so a
 step that cancels for every class in both cases holds for every :math:`n \ge 1`. The input size
