@@ -34,6 +34,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from gradproof.derive._printing import sstr
 from gradproof.derive.notation import (
     _DIMS,
     D,
@@ -401,14 +402,14 @@ class Concretizer:
             return
         if free_q:
             msg = (
-                f"cannot differentiate {expr} with respect to {var}: q~ (qv) are free "
+                f"cannot differentiate {sstr(expr)} with respect to {var}: q~ (qv) are free "
                 "probabilities, independent of z, while q, s, J, L and g are functions of z "
                 "through q = softmax(z); write the function in qv (-Sum(p[j]*log(qv[j]), ...)) "
                 "or differentiate in z"
             )
         else:
             msg = (
-                f"cannot differentiate {expr} with respect to {var} without "
+                f"cannot differentiate {sstr(expr)} with respect to {var} without "
                 "linear_layer=True: only a linear layer (z = W x) makes the logits depend on "
                 "W and x"
             )
