@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradproof._passrule import RESOLUTION
 from gradproof._numdiff import (
     COMPLEX_STEP,
     EPS64,
@@ -195,7 +196,7 @@ def _richardson(count: Counter, x: np.ndarray, f0, noise, base: float, rtol: flo
     fits = [
         extrapolate(count, x, j, h0, f0=f0, noise=noise, rtol_target=target) for j in range(x.size)
     ]
-    labels = [f"x{tuple(int(i) for i in np.unravel_index(j, x.shape))}" for j in range(x.size)]
+    labels = [_label(x, j) for j in range(x.size)]
     side = NumericSide(
         _columns([e.value for e in fits], x),
         KAPPA * _columns([e.bound for e in fits], x),
@@ -265,6 +266,45 @@ def _noise_note(noise: np.ndarray, delta: float, spent: int) -> str:
     )
 
 
+def _coarse_columns(values: np.ndarray, bound: np.ndarray, x: np.ndarray) -> list[int]:
+    """Coordinates with an entry that is nonzero but not bounded to RESOLUTION of its size.
+
+    The probe's bound is one number per output; an entry much smaller than the largest can be
+    below it. An exact zero is left to the probe: the complex step's imaginary part does not move
+    with that coordinate at all, and where that is because f drops it, the probe sees it.
+    """
+    n = x.size
+    flat_values, flat_bound = values.reshape(-1, n), bound.reshape(-1, n)
+    coarse = (flat_values != 0) & ~(flat_bound < RESOLUTION * np.abs(flat_values))
+    return [int(j) for j in np.flatnonzero(coarse.any(axis=0))]
+
+
+def _refine(side: NumericSide, count, x, f0, noise, base: float, rtols, columns) -> None:
+    """Difference `columns` by Richardson too, keeping per entry whichever bound is smaller."""
+    h0 = _first_step(base, count.eps)
+    target = rtols["richardson"] / KAPPA
+    n = x.size
+    values, bound = side.values.reshape(-1, n).copy(), side.bound.reshape(-1, n).copy()
+    fits = {}
+    for j in columns:
+        fit = fits[j] = extrapolate(count, x, j, h0, f0=f0, noise=noise, rtol_target=target)
+        finer = np.ravel(KAPPA * fit.bound) < bound[:, j]
+        values[:, j] = np.where(finer, np.ravel(fit.value), values[:, j])
+        bound[:, j] = np.where(finer, np.ravel(KAPPA * fit.bound), bound[:, j])
+    side.values, side.bound = values.reshape(side.values.shape), bound.reshape(side.bound.shape)
+    labels = [_label(x, j) for j in columns]
+    side.notes.append(
+        f"{len(columns)} coordinate(s) ({_listed(labels)}) have entries smaller than the probe "
+        f"could vouch for to {RESOLUTION:.0%}: differenced by Richardson as well, and the finer "
+        "bound kept"
+    )
+    side.notes += _extrapolation_notes([fits[j] for j in columns], labels)
+
+
+def _label(x: np.ndarray, j: int) -> str:
+    return f"x{tuple(int(i) for i in np.unravel_index(j, x.shape))}"
+
+
 def numeric_side(
     count: Counter,
     x: np.ndarray,
@@ -298,24 +338,38 @@ def numeric_side(
             h = steps["complex"] if step is None else step
             if along is not None:
                 value = cs if h == COMPLEX_STEP else complex_derivative(count, x, along, h)
-                return NumericSide(value, rho, "complex", h, notes=[note, summary])
+                bound = rho if h == COMPLEX_STEP else rho + np.abs(value - cs)
+                return NumericSide(value, bound, "complex", h, notes=[note, summary])
             values = _columns([complex_derivative(count, x, j, h) for j in range(x.size)], x)
             factor = 1.0 if x.size == 1 else MISS_ODDS * gaussian_miss_factor(x.size)
             bound = (factor * rho).reshape(rho.shape + (1,) * x.ndim) + np.zeros(values.shape)
-            size = float(np.max(np.abs(values)))
-            if method == "complex" or not (size > 2.0 * np.max(rho)) or np.max(bound) < size:
-                trust = (
-                    f"{summary}; each entry trusted to {factor:.0f} times that, so that an "
-                    "error the check could count would have shown in the probe (missed with "
-                    f"probability below {1 / MISS_ODDS:.0%})"
+            trust = (
+                f"{summary}; each entry trusted to {factor:.0f} times that, so that an "
+                "error the check could count would have shown in the probe (missed with "
+                f"probability below {1 / MISS_ODDS:.0%})"
+            )
+            if h != COMPLEX_STEP:
+                # An explicit step is not the one the probe confirmed: its own error (truncation
+                # for a large step, lost digits for a subnormal one) is its distance from that.
+                certified = _columns(
+                    [complex_derivative(count, x, j, COMPLEX_STEP) for j in range(x.size)], x
                 )
+                bound = bound + np.abs(values - certified)
+                trust += f"; the step {h:.3g} is bounded by its distance from step {COMPLEX_STEP:.0e}"
+            if method == "complex":
                 return NumericSide(values, bound, "complex", h, notes=[note, trust])
-            # Differences could resolve a derivative this small entry by entry, where one
-            # probe direction cannot vouch for every entry: choose the method the point allows.
+            coarse = _coarse_columns(values, bound, x)
+            if len(coarse) < x.size:
+                side = NumericSide(values, bound, "complex", h, notes=[note, trust])
+                if coarse:
+                    _refine(side, count, x, f0, noise, steps["richardson"], rtols, coarse)
+                return side
+            # One probe direction cannot vouch for any entry as finely as it needs: choose the
+            # method the point allows, and say why.
             reason = (
                 f"{summary}, so each of the {x.size} entries could be trusted only to "
-                f"±{float(np.max(bound)):.1e}, no finer than the derivative itself (largest "
-                f"{size:.1e}); each coordinate is differenced instead"
+                f"±{float(np.max(bound)):.1e}, not to {RESOLUTION:.0%} of its own size; each "
+                "coordinate is differenced instead"
             )
         method, step = "richardson", None
     if method == "richardson" and step is None:

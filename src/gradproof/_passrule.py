@@ -16,19 +16,29 @@ recognised). Every term scales with ``f``: multiplying ``f`` by ``s`` multiplies
 ``τ`` by ``s``, so the verdict does not depend on the scale. A user's ``atol`` below this floor
 is raised to it, with a note: a check may not claim more resolution than its numbers have.
 
+An entry is *resolved* when the numeric side can tell it from a value 1 % away: its floor
+(the right-hand side above, before a user's ``atol``) is below ``RESOLUTION = 0.01`` times the
+entry's own size :math:`|b|`, or, for an entry too small to be measured against itself, below
+``ZERO_RESOLUTION`` times :math:`G` (1e-4, or 64 eps in float16): such an entry is
+checked as a zero to within its tolerance. A user's ``rtol`` and ``atol`` are the user's claim;
+they only make an entry unresolved when they are as large as the derivative (:math:`\tau \ge G`),
+so that a zero gradient would pass. An entry with no numeric value (a step too small to move
+``x``) is unresolved too.
+
 Verdicts:
 
 ``"failed"``
-    Some entry is outside its tolerance: the analytic derivative is wrong there by more than
-    the numeric side's error could explain.
+    Some entry is outside its tolerance: the analytic derivative is wrong there
+    by more than the numeric side's error could explain.
 ``"cannot tell"``
-    No entry fails, but some entry's tolerance is at least the size of the whole derivative
-    (:math:`\tau \ge G`). There a zero (or any other small) derivative would pass too, so the
-    comparison proved nothing: ``f`` does not change to first order (a stationary point, a
-    direction along an invariance), or the numeric side is too coarse at this point, or the
-    given ``atol`` is as large as the derivative. The reason is reported; this is never "ok".
+    No entry fails, but some entry is unresolved: a value 1 % away from the numeric one (or for
+    a tolerance as large as the derivative, a zero) would have passed too, so the comparison did
+    not prove the value. ``f`` does not change to first order there (a stationary point, a
+    direction along an invariance), or the numeric side is too coarse at this point (noise,
+    precision, a kink), or the given ``atol``/``rtol`` is as large as the derivative. The reason
+    is reported; this is never "ok".
 ``"passed"``
-    Every entry is within tolerance and compared at a tolerance below the derivative's size.
+    Every entry is within tolerance and resolved.
 """
 
 from __future__ import annotations
@@ -39,10 +49,19 @@ import numpy as np
 
 from gradproof._numdiff import EPS64
 
-__all__ = ["TINY", "Verdict", "judge"]
+__all__ = ["RESOLUTION", "TINY", "ZERO_RESOLUTION", "Verdict", "judge", "zero_resolution"]
 
 TINY = 1e-320
 """Absolute floor of a few thousand subnormal quanta; below it doubles have almost no digits."""
+RESOLUTION = 0.01
+"""An entry is resolved when the numeric side's floor is below this fraction of its size."""
+ZERO_RESOLUTION = 1e-4
+"""An entry below this fraction of the largest is checked as a zero (64 eps in float16)."""
+
+
+def zero_resolution(eps_f: float, eps_a: float) -> float:
+    """The fraction of the largest entry below which an entry is checked as a zero."""
+    return max(ZERO_RESOLUTION, 64.0 * max(eps_f, eps_a))
 
 
 @dataclass
@@ -68,29 +87,33 @@ def judge(
     eps_a: float,
 ) -> Verdict:
     """Apply the pass rule to analytic `a` and numeric `b` with the numeric error `bound`."""
-    size = float(np.max(np.abs(b))) if b.size else 0.0
+    known = np.isfinite(b) & np.isfinite(bound)
+    magnitude = np.where(known, np.abs(b), 0.0)
+    size = float(np.max(magnitude)) if b.size else 0.0
     finite_a = np.abs(a[np.isfinite(a)])
     size_a = max(size, float(np.max(finite_a)) if finite_a.size else 0.0)
     noise = 8.0 * eps_f * size + 8.0 * eps_a * size_a + TINY
-    floor = bound + noise
+    floor = np.where(known, bound, np.inf) + noise
     notes = []
     if atol is None:
         applied = floor
     else:
         applied = np.maximum(floor, atol)
-        if np.any(floor > atol):
+        if np.any(known & (floor > atol)):
             notes.append(
-                f"atol {atol:.3g} was raised to {float(np.max(floor)):.3g} where the numeric "
-                "side cannot resolve finer (its error bound at this point)"
+                f"atol {atol:.3g} was raised to {float(np.max(floor[known])):.3g} where the "
+                "numeric side cannot resolve finer (its error bound at this point)"
             )
-    tolerance = applied + rtol * np.abs(b)
-    failing = ~(np.abs(a - b) <= tolerance)  # NaN compares False, so NaN fails
-    unresolved = tolerance >= size
+    tolerance = applied + rtol * magnitude
+    # An entry without a numeric value cannot fail; NaN in the analytic side always does.
+    failing = ~(np.abs(a - b) <= tolerance) & (known | ~np.isfinite(a))
+    resolved = (floor < RESOLUTION * magnitude) | (floor < zero_resolution(eps_f, eps_a) * size)
+    unresolved = ~resolved | (tolerance >= size)
     if failing.any():
         status = "failed"
     elif unresolved.any():
         status = "cannot tell"
-        notes.append(_why_unresolved(size, bound, rtol, atol, unresolved))
+        notes.append(_why_unresolved(size, floor, rtol, atol, unresolved, known))
     else:
         status = "passed"
     if eps_a > EPS64:
@@ -102,22 +125,37 @@ def judge(
 
 
 def _why_unresolved(
-    size: float, bound: np.ndarray, rtol: float, atol: float | None, unresolved: np.ndarray
+    size: float,
+    floor: np.ndarray,
+    rtol: float,
+    atol: float | None,
+    unresolved: np.ndarray,
+    known: np.ndarray,
 ) -> str:
     count = int(unresolved.sum())
-    head = (
-        f"{count} of {unresolved.size} entries cannot be compared: their tolerance is at least "
-        f"the size of the numeric derivative ({size:.2g}), so a zero derivative would pass too"
-    )
+    head = f"{count} of {unresolved.size} entries cannot be compared"
     if atol is not None and atol >= size:
-        return f"{head}; atol = {atol:.3g} is that large: give a smaller one"
+        return (
+            f"{head}: atol = {atol:.3g} is at least the size of the numeric derivative "
+            f"({size:.2g}), so a zero derivative would pass too: give a smaller one"
+        )
     if rtol >= 1.0:
-        return f"{head}; rtol = {rtol:.3g} accepts any value between 0 and twice the numeric one"
-    worst = float(np.max(np.where(unresolved, bound, 0.0)))
+        return f"{head}: rtol = {rtol:.3g} accepts any value between 0 and twice the numeric one"
+    missing = int((unresolved & ~known).sum())
+    if missing:
+        head += (
+            f" ({missing} have no numeric value: no step the numeric side may take moves x "
+            "there, or f is not finite within that step)"
+        )
+    shown = floor[unresolved & known]
+    if not shown.size:
+        return head
+    worst = float(np.max(shown))
     return (
-        f"{head}. The numeric derivative is no larger than its own error bound (±{worst:.2g}): "
-        "f does not change to first order here (a stationary point, or a direction along which "
-        "f is invariant), or the numeric side cannot resolve its change at this point (the notes "
-        "say why: f's values too large for their variation, a kink, low precision); check at "
-        "another point or along another direction"
+        f"{head}: the numeric side resolves them only to ±{worst:.2g} (largest entry "
+        f"{size:.2g}), not to {RESOLUTION:.0%} of their own size, so a value that far off would "
+        "pass too. f does not change to first order here (a stationary point, or a direction "
+        "along which f is invariant), or the numeric side cannot resolve its change at this "
+        "point (the notes say why: f's values too large or too noisy for their variation, a "
+        "kink, low precision); check at another point or along another direction"
     )
