@@ -164,6 +164,100 @@ def _cold(z):
     return cross_entropy(1000 * z, P)
 
 
+# ---- the review of the reworked checker (F1-F13): shapes of f that broke it
+
+_OFFSET = 1e11  # (1e11 + |z|^2) - 1e11: f's values carry rounding of 1.5e-5
+
+
+def _offset_f(z):
+    return (_OFFSET + np.sum(z**2)) - _OFFSET
+
+
+def _float16_f(z):
+    return np.sum(np.asarray(z, dtype=np.float16) ** 2)
+
+
+def _noisy(raising):
+    rng = np.random.default_rng(5)  # noise of 1e-6 in every value: differences resolve ~30 %
+
+    def f(z):
+        return cross_entropy(z, P) + 1e-6 * rng.standard_normal()
+
+    return check_gradient(f, _grad(P, 1.1), Z, raise_on_fail=raising)
+
+
+_X_TINY = np.array([1.0, -0.5, 0.3])
+
+
+def _tiny_entry_f(x):
+    return 0.5 * x[0] ** 2 + 0.5 * x[1] ** 2 + 1e-11 * x[2]
+
+
+def _tiny_entry(last):
+    return lambda x: np.array([x[0], x[1], last])
+
+
+_X_HUGE = np.array([1e9, 0.5, -0.3])
+
+
+def _l1_far_f(x):
+    return 0.5 * (x[1] ** 2 + x[2] ** 2) + 1e-3 * np.abs(x[0])
+
+
+def _l1_far_grad(with_l1):
+    return lambda x: np.array([1e-3 * np.sign(x[0]) * with_l1, x[1], x[2]])
+
+
+_X_SIN = np.array([0.3, 0.7, -0.4])
+
+
+def _sin5(x):
+    return np.sum(np.sin(5 * x))
+
+
+_Z_WARM = np.array([0.01, 0.02, 0.015])
+
+
+def _vdot_warm(z):
+    return -np.vdot(log_softmax(10 * z), P)  # vdot: not complex-step safe, so Richardson
+
+
+def _abs_quadratic(x):
+    return np.sum(np.abs(x)) + 0.5 * np.sum(x**2)
+
+
+_MASK = np.array([True, True, False])
+
+
+def _masked_softmax(z):
+    return softmax(np.where(_MASK, z, -np.inf))
+
+
+def _masked_jacobian(z):
+    q = _masked_softmax(z)
+    return np.diag(q) - np.outer(q, q)
+
+
+def _in_place_f(raising):
+    z = Z.copy()
+
+    def f(v):
+        v /= 2.0  # a temperature applied in place
+        return cross_entropy(v, P)
+
+    result = check_gradient(f, lambda v: 0.5 * _grad(P)(v / 2), z, raise_on_fail=raising)
+    assert np.array_equal(z, Z), f"the caller's x was changed to {z}"
+    return result
+
+
+def _in_place_grad(raising):
+    def grad(v):
+        v[0] = 100.0  # writes into x, then differentiates elsewhere
+        return _grad(P)(v)
+
+    return check_gradient(_ce(P), grad, Z.copy(), raise_on_fail=raising)
+
+
 CHECK_CASES = [
     # ---- 14.7 the probe sees what the check counts
     Case(
@@ -430,6 +524,221 @@ CHECK_CASES = [
         "failed",
         "single precision",
     ),
+    # ---- review F1: a tolerance close to the derivative is no comparison
+    Case(
+        "F1 loss offset by 1e11, gradient 1.6 times too large",
+        "f's rounding makes the complex probe's bound 5.9 against entries up to 6; differences "
+        "resolve 0.11, and the 60 % error fails",
+        lambda r: check_gradient(_offset_f, lambda z: 3.2 * z, Z, raise_on_fail=r),
+        "failed",
+    ),
+    Case(
+        "F1 loss offset by 1e11, right gradient",
+        "resolved only to ~6 % of its smallest entry: not to the 1 % a pass requires",
+        lambda r: check_gradient(_offset_f, lambda z: 2 * z, Z, raise_on_fail=r),
+        "cannot tell",
+        "not to 1% of their own size",
+    ),
+    Case(
+        "F1 float16 f, entry 0 claimed 0",
+        "float16 values bound the differences to ±3.4 next to entries 2, 4, 6: nothing proved",
+        lambda r: check_gradient(
+            _float16_f, lambda _z: np.array([0, 4.0, 6.0]), Z, raise_on_fail=r
+        ),
+        "cannot tell",
+    ),
+    Case(
+        "F1 noise of 1e-6 in f, gradient 1.1 times too large",
+        "differences through that noise resolve ~30 % of the gradient: no pass at 10 % off",
+        _noisy,
+        "cannot tell",
+    ),
+    # ---- F2: every entry against its own size
+    Case(
+        "F2 an entry of 1e-11 next to entries of 1, lost",
+        "the probe's one bound (1.3e-10) covers the whole gradient; that coordinate is "
+        "differenced too and resolved to 3e-12",
+        lambda r: check_gradient(_tiny_entry_f, _tiny_entry(0.0), _X_TINY, raise_on_fail=r),
+        "failed",
+    ),
+    Case(
+        "F2 an entry of 1e-11 next to entries of 1, sign flipped",
+        "as above: -1e-11 against 1e-11 resolved to 3e-12",
+        lambda r: check_gradient(_tiny_entry_f, _tiny_entry(-1e-11), _X_TINY, raise_on_fail=r),
+        "failed",
+    ),
+    Case(
+        "F2 an entry of 1e-11 next to entries of 1, right",
+        "and the right one passes, that entry checked as a zero to its resolution",
+        lambda r: check_gradient(_tiny_entry_f, _tiny_entry(1e-11), _X_TINY, raise_on_fail=r),
+        "passed",
+        "checked as zeros",
+    ),
+    # ---- F3: a probe direction rounded to exact steps at large |x|
+    Case(
+        "F3 L1 term on a coordinate at 1e9, dropped",
+        "exact steps at 1e9 rounded the probe's component there to 0, so it never saw the "
+        "dropped |x0|; the probe now keeps its direction and gives up steps instead",
+        lambda r: check_gradient(_l1_far_f, _l1_far_grad(0.0), _X_HUGE, raise_on_fail=r),
+        "failed",
+    ),
+    Case(
+        "F3 L1 term on a coordinate at 1e9, right",
+        "the right gradient, which failed against the complex step's 0",
+        lambda r: check_gradient(_l1_far_f, _l1_far_grad(1.0), _X_HUGE, raise_on_fail=r),
+        "passed",
+    ),
+    # ---- F4: smooth variation or a far kink is not noise
+    Case(
+        "F4 sin(5x), sign flipped, Richardson",
+        "the second look's wide table (±0.6) took sin's own variation for noise",
+        lambda r: check_gradient(
+            _sin5, lambda x: -5 * np.cos(5 * x), _X_SIN, method="richardson", raise_on_fail=r
+        ),
+        "failed",
+    ),
+    Case(
+        "F4 warm cross-entropy through np.vdot, a zero gradient",
+        "auto falls back to Richardson (vdot); a zero gradient is 100 % wrong there",
+        lambda r: check_gradient(_vdot_warm, np.zeros_like, _Z_WARM, raise_on_fail=r),
+        "failed",
+    ),
+    Case(
+        "F4 |x0| slope dropped at x0 = 0.1",
+        "the kink at 0 is 0.1 away: outside every step that matters, not noise",
+        lambda r: check_gradient(
+            _abs_quadratic,
+            lambda x: x + np.array([0.0, 1.0, -1.0]),
+            np.array([0.1, 0.7, -0.4]),
+            raise_on_fail=r,
+        ),
+        "failed",
+    ),
+    # ---- F5: a step that does not move x
+    Case(
+        "F5 log at x = (1e13, 1), right gradient, central",
+        "x + 2^-15 rounds to x at 1e13: no quotient there, which is not the gradient's fault",
+        lambda r: check_gradient(
+            lambda v: np.sum(np.log(v)),
+            lambda v: 1 / v,
+            np.array([1e13, 1.0]),
+            method="central",
+            raise_on_fail=r,
+        ),
+        "cannot tell",
+        "no numeric value",
+    ),
+    Case(
+        "F5 log at x = (1e13, 1), right gradient, Richardson",
+        "its steps stay at least 16 float spacings of each coordinate",
+        lambda r: check_gradient(
+            lambda v: np.sum(np.log(v)),
+            lambda v: 1 / v,
+            np.array([1e13, 1.0]),
+            method="richardson",
+            raise_on_fail=r,
+        ),
+        "passed",
+    ),
+    # ---- F6, F7: no overflow or underflow in the noise, the norms or the hints
+    Case(
+        "F6 loss scaled by 1e170, right gradient",
+        "scaling f leaves the verdict unchanged (squares of 1e170 overflowed the noise table)",
+        lambda r: check_gradient(_ce(P, 1e170), _grad(P, 1e170), Z, raise_on_fail=r),
+        "passed",
+    ),
+    Case(
+        "F6 loss scaled by 1e170, sign flipped",
+        "and a wrong one still fails there",
+        lambda r: check_gradient(_ce(P, 1e170), _grad(P, -1e170), Z, raise_on_fail=r),
+        "failed",
+        "sign flip",
+    ),
+    Case(
+        "F7 loss scaled by 1e-200, sign flipped",
+        "the hints' sum(b*b) underflowed to 0 (ZeroDivisionError)",
+        lambda r: check_gradient(_ce(P, 1e-200), _grad(P, -1e-200), Z, raise_on_fail=r),
+        "failed",
+        "sign flip",
+    ),
+    Case(
+        "F7 VJP with g of 1e-300, seed 004's broadcast",
+        "a cotangent that small is still a direction",
+        lambda r: check_vjp(
+            softmax,
+            lambda z, g: _q(z) * g - np.sum(_q(z) * g),
+            Z,
+            np.array([1e-300, 0.0, 2e-300]),
+            raise_on_fail=r,
+        ),
+        "failed",
+    ),
+    # ---- F8, F9: integer gradients, constant outputs
+    Case(
+        "F8 directional check of a gradient returned as integers",
+        "grad . v was truncated to an integer: 5 against 5.35",
+        lambda r: check_directional(
+            lambda v: np.sum(v**2), lambda v: (2 * v).astype(int), Z, raise_on_fail=r
+        ),
+        "passed",
+    ),
+    Case(
+        "F9 softmax with a masked class, right Jacobian",
+        "the masked output is exactly 0 near x and its complex step exactly 0: constant, "
+        "not rounding that hides a change",
+        lambda r: check_jacobian(_masked_softmax, _masked_jacobian, Z, raise_on_fail=r),
+        "passed",
+        "constant near x",
+    ),
+    Case(
+        "F9 softmax with a masked class, dq3/dz3 claimed 1",
+        "that row's derivative is 0 exactly; a claim of 1 is refuted",
+        lambda r: check_jacobian(
+            _masked_softmax,
+            lambda z: _masked_jacobian(z) + np.diag([0.0, 0.0, 1.0]),
+            Z,
+            raise_on_fail=r,
+        ),
+        "failed",
+    ),
+    # ---- F11, F12, F13: arguments, in-place writes, explicit steps
+    Case(
+        "F11 VJP of a scalar f with a 0-d g",
+        "g has the shape of f(x), which is ()",
+        lambda r: check_vjp(
+            _ce(P), lambda z, g: g * _grad(P)(z), Z, np.array(2.0), raise_on_fail=r
+        ),
+        "passed",
+    ),
+    Case(
+        "F12 f divides its argument in place",
+        "each call gets a copy: the caller's x and the points to come do not move",
+        _in_place_f,
+        "passed",
+        "wrote into its argument",
+    ),
+    Case(
+        "F12 grad writes into its argument",
+        "it then differentiates at another point: wrong, and the report says it wrote into x",
+        _in_place_grad,
+        "failed",
+        "wrote into its argument",
+    ),
+    Case(
+        "F13 method='complex' with step 1",
+        "a step of 1 has truncation error; bounded by its distance from the confirmed step, "
+        "it is no reason to fail a right gradient",
+        lambda r: check_gradient(_ce(P), _grad(P), Z, method="complex", step=1.0, raise_on_fail=r),
+        "cannot tell",
+    ),
+    Case(
+        "F13 method='complex' with step 1e-320",
+        "a subnormal step loses digits; its bound says how many",
+        lambda r: check_gradient(
+            _ce(P), _grad(P), Z, method="complex", step=1e-320, raise_on_fail=r
+        ),
+        "passed",
+    ),
 ]
 
 
@@ -501,6 +810,12 @@ REFUSED = [
         "rtol",
     ),
     (
+        "F11 f not finite one step from x",
+        lambda: check_gradient(_log_quiet, lambda v: 1 / v, np.array([1e-3, 1.0])),
+        ValueError,
+        "f returned NaN or infinity at a point",
+    ),
+    (
         "raise_on_fail = 'no'",
         lambda: check_gradient(_ce(P), _grad(P), Z, raise_on_fail="no"),
         TypeError,
@@ -547,6 +862,25 @@ def _jacobian_hints(jac):
     return _hint_keys(check_jacobian(f, lambda x: jac(a, x), np.ones(3), raise_on_fail=False))
 
 
+def _log_quiet(v):
+    with np.errstate(invalid="ignore"):  # log of a negative step point: NaN, the case tested
+        return np.sum(np.log(v))
+
+
+_TOL0 = float(check_gradient(_ce(P), _grad(P), Z).tolerance[0])
+
+
+def _sin_tol0():
+    return float(
+        check_gradient(lambda x: np.sum(np.sin(x)), np.cos, np.array([0.3, -1.2])).tolerance[0]
+    )
+
+
+def _sin_hints(grad, x):
+    f = lambda v: np.sum(np.sin(v))
+    return _hint_keys(check_gradient(f, grad, np.array(x), raise_on_fail=False))
+
+
 def _right_jacobian(a, x):
     q = _q(a @ x)
     return (np.diag(q) - np.outer(q, q)) @ a
@@ -583,6 +917,26 @@ HINT_CAUSES = [
     (
         "an unstructured error",
         lambda: _gradient_hints(lambda z: _grad(P)(z) + np.array([0.1, 0.0, -0.3]) * _q(z) ** 2),
+        set(),
+    ),
+    (
+        "F10 one entry off by 12 tolerances",
+        lambda: _gradient_hints(lambda z: _grad(P)(z) + np.array([12 * _TOL0, 0.0, 0.0])),
+        set(),
+    ),
+    (
+        "F10 an extra 1e-7 z term",
+        lambda: _gradient_hints(lambda z: _grad(P)(z) + 1e-7 * z),
+        set(),
+    ),
+    (
+        "F10 one of two entries off by 8 tolerances",
+        lambda: _sin_hints(lambda x: np.cos(x) + np.array([8 * _sin_tol0(), 0.0]), [0.3, -1.2]),
+        set(),
+    ),
+    (
+        "F10 entry 0 flipped where entry 1 is ~0",
+        lambda: _sin_hints(lambda x: np.cos(x) * np.array([-1.0, 1.0]), [0.3, np.pi / 2]),
         set(),
     ),
     ("seed 000: -p + p q, a dropped sum", lambda: _gradient_hints(lambda z: -P + P * _q(z)), set()),

@@ -234,15 +234,15 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "old-absolute-atol",
         PASSRULE,
-        "floor = bound + noise",
-        "floor = bound + noise + 1e-12",
+        "floor = np.where(known, bound, np.inf) + noise",
+        "floor = np.where(known, bound, np.inf) + noise + 1e-12",
         "checker: the old fixed atol of 1e-12, under which a zero gradient of 1e-14 J passed",
         SOUNDNESS,
     ),
     Mutant(
         "never-cannot-tell",
         PASSRULE,
-        "unresolved = tolerance >= size",
+        "unresolved = ~resolved | (tolerance >= size)",
         "unresolved = tolerance < 0",
         "checker: ok where nothing was compared (a stationary point, a direction along an "
         "invariance, an atol as large as the gradient)",

@@ -42,9 +42,19 @@ _REMEASURED = 8
 """At most this many failing coordinates are extrapolated a second time before the verdict."""
 
 
+def _norm(v: np.ndarray) -> float:
+    """Euclidean norm without overflow or underflow (entries of 1e170 or 1e-200)."""
+    big = float(np.max(np.abs(v))) if np.size(v) else 0.0
+    if not big or not np.isfinite(big):
+        return big
+    return big * float(np.linalg.norm(v / big))
+
+
 def rel_err(a: np.ndarray, b: np.ndarray) -> float:
-    """Norm-wise ``||a - b|| / ||b||``: 0 when both are 0, inf when only ``b`` is."""
-    num, den = float(np.linalg.norm(a - b)), float(np.linalg.norm(b))
+    """Norm-wise ``||a - b|| / ||b||``: 0 when both are 0, inf when only ``b`` is; over the
+    entries where ``b`` has a value (NaN marks one the numeric side could not compute)."""
+    known = np.isfinite(b)
+    num, den = _norm((a - b)[known]), _norm(b[known])
     if den > 0:
         return num / den
     return 0.0 if num == 0 else np.inf
@@ -92,9 +102,10 @@ def compare(
     rt = None if rtol is None else as_tolerance(rtol, "rtol")
     at = None if atol is None else as_tolerance(atol, "atol")
     sd = as_int(seed, "seed", minimum=0)
-    arr = as_array(x, "x", allow_complex=False)
+    arr = as_array(x, "x", allow_complex=False).copy()  # f and the analytic side get copies too
     count = Counter(f)
     f0 = count.real(arr)
+    count.x = arr
     if scalar:
         as_scalar(f0, f"f for check_{kind}")
     along, scale, notes = None, 1.0, []
@@ -103,7 +114,14 @@ def compare(
     used = rtols if rt is None else dict.fromkeys(rtols, rt)
     side = numeric_side(count, arr, f0, meth, h, sd, steps, used, along=along)
     b, bound = scale * np.asarray(side.values, np.float64), scale * side.bound
-    a, eps_a = as_derivative(analytic_fn(arr), name, b.shape)
+    given = arr.copy()
+    a, eps_a = as_derivative(analytic_fn(given), name, b.shape)
+    for who, changed in (("f", count.mutated), (name, not np.array_equal(given, arr))):
+        if changed:
+            notes.append(
+                f"{who} wrote into its argument; the check gave it a copy, so x stayed as given "
+                f"(a {who} that changes its input in place changes the caller's array too)"
+            )
     rtol_used = used[side.method]
     verdict = judge(a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a)
     notes += side.notes
@@ -119,6 +137,8 @@ def compare(
     with np.errstate(divide="ignore", invalid="ignore"):
         excess = np.where(verdict.tolerance > 0, diff / verdict.tolerance, np.inf)
     excess = np.where(np.isnan(excess), np.inf, excess)
+    # An entry without a numeric value is no worse than the others, unless the analytic is NaN.
+    excess = np.where(np.isfinite(b) | ~np.isfinite(a), excess, -np.inf)
     worst = (
         tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), a.shape)) if a.ndim else ()
     )
@@ -131,7 +151,7 @@ def compare(
         "step": side.step,
         "rtol": rtol_used,
         "atol": float(np.max(verdict.atol)),
-        "max_abs_err": float(np.max(diff)),
+        "max_abs_err": float(np.max(diff[np.isfinite(b)], initial=0.0)),
         "max_rel_err": rel_err(a, b),
         "worst_index": worst,
         "analytic_at_worst": float(a[worst]),

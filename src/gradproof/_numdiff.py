@@ -45,6 +45,7 @@ __all__ = [
     "gaussian_miss_factor",
     "noise_level",
     "probe_direction",
+    "probe_smallest_step",
     "qualified_noise",
     "unit_direction",
 ]
@@ -87,7 +88,9 @@ class Counter:
     """Wraps ``f`` to count its evaluations and to validate what it returns.
 
     ``eps`` is the coarsest precision among ``f``'s results so far (float32 results raise it to
-    about 1.2e-7), ``dtypes`` the result dtypes seen.
+    about 1.2e-7), ``dtypes`` the result dtypes seen. ``f`` gets a copy of every point;
+    ``mutated`` records that it wrote into one. ``x``, once set, is the point of the check (for
+    saying where ``f`` was not finite).
     """
 
     f: Callable[[np.ndarray], object]
@@ -95,18 +98,45 @@ class Counter:
     n_evals: int = 0
     eps: float = EPS64
     dtypes: set[str] = field(default_factory=set)
+    x: np.ndarray | None = None
+    mutated: bool = False
 
     def real(self, point: np.ndarray) -> np.ndarray:
         """Evaluate at a real point; the result must be real, finite and keep its shape."""
         self.n_evals += 1
-        out = np.asarray(self.f(point))
+        out = np.asarray(self._call(point))
         if out.dtype.kind == "c":
             msg = f"f must return a real value for real input, got dtype {out.dtype}"
             raise TypeError(msg)
         self._note(out.dtype)
+        if out.dtype.kind in "fc" and not np.all(np.isfinite(out)):
+            raise ValueError(self._not_finite(point, out))
         out = as_array(out.reshape(out.shape or (1,)), "f(x)").reshape(out.shape)
         self._check_shape(out)
         return out
+
+    def _call(self, point: np.ndarray) -> object:
+        # f gets its own copy: one that writes into its argument (v /= 2) must not move x, the
+        # caller's array or the points still to come. That it tried is reported.
+        given = point.copy()
+        out = self.f(given)
+        if not self.mutated and not np.array_equal(given, point):
+            self.mutated = True
+        return out
+
+    def _not_finite(self, point: np.ndarray, out: np.ndarray) -> str:
+        where = (
+            "" if out.ndim == 0 else f" (output entry {tuple(np.argwhere(~np.isfinite(out))[0])})"
+        )
+        if self.x is None:
+            return f"f(x) must be finite: f returned NaN or infinity at x{where}"
+        distance = float(np.max(np.abs(point - self.x)))
+        return (
+            f"f returned NaN or infinity{where} at a point {distance:.2g} from x, where the numeric "
+            "derivative evaluates it (f(x) itself is finite): x is that close to a singularity or "
+            "to the edge of f's domain (a log or sqrt of a negative number?); move x further "
+            "from it"
+        )
 
     def complex(self, point: np.ndarray) -> np.ndarray:
         """Evaluate at a complex point; raise :class:`ComplexStepUnsafeError` if that is unsafe.
@@ -119,7 +149,7 @@ class Counter:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                out = np.asarray(self.f(point))
+                out = np.asarray(self._call(point))
             except Exception as exc:  # any failure on complex input is a reason
                 reason = f"f raised {type(exc).__name__} on complex input ({exc})"
                 raise ComplexStepUnsafeError(reason) from exc
@@ -164,21 +194,38 @@ def unit_direction(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def probe_direction(x: np.ndarray, v: np.ndarray, reach: float) -> np.ndarray:
+def probe_direction(
+    x: np.ndarray, v: np.ndarray, reach: float, smallest: float = DIRECTION_SMALLEST_STEP
+) -> np.ndarray:
     """`v` (unit norm) rounded so that ``x ± h v`` is exact for every step ``h`` used.
 
-    The steps are powers of two from `reach` down to :data:`DIRECTION_SMALLEST_STEP`. A component of
-    ``h v`` that is a multiple of the float spacing at ``x`` is added without rounding, so the
-    displacement is exactly ``h v`` and a difference quotient along ``v`` has no error from the
-    step itself (at ``|x| = 1000`` that error would otherwise be ~1e-11 of the gradient's size).
-    The rounding moves each component by at most half a quantum, a few parts in 1e6 at ``|x|``
-    of order 1; the rounded vector, not `v`, is the direction used on both sides of a check.
+    The steps are powers of two from `reach` down to `smallest` (see :func:`probe_smallest_step`).
+    A component of ``h v`` that is a multiple of the float spacing at ``x`` is added without
+    rounding, so the displacement is exactly ``h v`` and a difference quotient along ``v`` has no
+    error from the step itself (at ``|x| = 1000`` that error would otherwise be ~1e-11 of the
+    gradient's size). The rounding moves each component by at most half a quantum, the spacing
+    at ``x`` over `smallest`; the rounded vector, not `v`, is the direction used on both sides.
     """
-    quantum = np.spacing(np.abs(x) + reach) / DIRECTION_SMALLEST_STEP
+    if smallest > reach:  # |x| too large for any exact step (the probe is then refused)
+        return v
+    quantum = np.spacing(np.abs(x) + reach) / smallest
     rounded = np.round(v / quantum) * quantum
     if not rounded.any():
         return v
     return rounded
+
+
+def probe_smallest_step(x: np.ndarray, reach: float, distortion: float) -> float:
+    """The smallest power-of-two step (at least :data:`DIRECTION_SMALLEST_STEP`) at which
+    :func:`probe_direction` moves no component by more than `distortion`.
+
+    A direction rounded more coarsely would no longer be the random one the probe's argument
+    is about: at ``|x| = 1e9`` the quantum at step ``2**-24`` is 2, and every component rounds to
+    0 there. Large ``|x|`` therefore costs the probe its smallest steps, not its direction.
+    """
+    spacing = float(np.max(np.spacing(np.abs(x) + reach)))
+    needed = 2.0 ** math.ceil(math.log2(2.0 * spacing / distortion))
+    return max(DIRECTION_SMALLEST_STEP, needed)
 
 
 def _shifted(x: np.ndarray, d: Direction, t: complex) -> np.ndarray:
@@ -207,6 +254,8 @@ def _central_and_size(
     f_plus, f_minus = count.real(plus), count.real(minus)
     size = np.maximum(np.abs(f_plus), np.abs(f_minus))
     second = None if f0 is None else (f_plus - f0) + (f_minus - f0)
+    if width == 0:  # x + h rounded to x: there is no quotient (NaN, reported as such upstream)
+        return np.full(np.shape(f_plus), np.nan), size, second
     return (f_plus - f_minus) / width, size, second
 
 
@@ -255,7 +304,10 @@ def derivative(
     if method == "forward":
         plus = _shifted(x, d, h)
         base = count.real(x) if f0 is None else f0
-        return (count.real(plus) - base) / _step_taken(x, plus, d, h)
+        width = _step_taken(x, plus, d, h)
+        if width == 0:
+            return np.full(np.shape(base), np.nan)
+        return (count.real(plus) - base) / width
     msg = f"unknown method {method!r}"  # callers validate; this guards internal misuse
     raise AssertionError(msg)
 
@@ -310,6 +362,7 @@ def extrapolate(
     noise: np.ndarray | float = 0.0,
     rtol_target: float = 0.0,
     max_evals: int = 40,
+    smallest_step: float | None = None,
 ) -> Extrapolated:
     r"""Richardson tableau of central differences along `d`, starting at step `h0`.
 
@@ -336,8 +389,18 @@ def extrapolate(
     ``h**2`` or higher), and rounding noise that large would need terms inside ``f`` some 1e8
     times the derivative: such a stall means the steps are too large for this point (a kink
     within the step, a function varying on a smaller scale).
+
+    Steps along a coordinate stay at least 16 float spacings of ``x_d`` (the first at least four
+    times that); along a direction they stay at least `smallest_step`.
     """
-    smallest_allowed = _SMALLEST_STEP if isinstance(d, int) else DIRECTION_SMALLEST_STEP
+    if isinstance(d, int):
+        # Steps of at least 16 float spacings of x_d, so that x + h never rounds to x (at
+        # |x| = 1e13 a step of 2**-40 would divide 0 by 0).
+        moving = 2.0 ** math.ceil(math.log2(16.0 * float(np.spacing(abs(x.flat[d])))))
+        smallest_allowed = max(_SMALLEST_STEP, moving)
+        h0 = max(h0, 4.0 * smallest_allowed)
+    else:
+        smallest_allowed = DIRECTION_SMALLEST_STEP if smallest_step is None else smallest_step
     shape = np.shape(f0)
     rows: list[list[np.ndarray]] = []
     history: list[np.ndarray] = []
@@ -574,6 +637,11 @@ def _measure(count: Counter, x: np.ndarray, d: np.ndarray, f0: np.ndarray, delta
 
 def _noise_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ECnoise's estimate from a table of 7 equally spaced values; and where it qualified."""
+    # In units of the largest value, so that squares neither overflow (|f| ~ 1e170) nor underflow.
+    # A power of two, so that the scaled values stay exact (an exact quadratic stays exact).
+    largest = np.max(np.abs(table), axis=0)
+    unit = np.ldexp(1.0, np.frexp(np.where(largest > 0, largest, 1.0))[1])
+    table = table / unit
     sigmas, changes = [], []
     for j in range(1, 7):
         table = np.diff(table, axis=0)
@@ -590,4 +658,4 @@ def _noise_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     exact = np.isnan(estimate) & np.all(sigma[2:] == 0, axis=0)
     estimate = np.where(exact, 0.0, estimate)
     found = ~np.isnan(estimate)
-    return np.where(found, estimate, np.max(sigma[2:], axis=0)), found
+    return unit * np.where(found, estimate, np.max(sigma[2:], axis=0)), found

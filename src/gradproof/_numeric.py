@@ -55,7 +55,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradproof._passrule import RESOLUTION
 from gradproof._numdiff import (
     COMPLEX_STEP,
     EPS64,
@@ -69,9 +68,11 @@ from gradproof._numdiff import (
     gaussian_miss_factor,
     noise_level,
     probe_direction,
+    probe_smallest_step,
     qualified_noise,
     unit_direction,
 )
+from gradproof._passrule import RESOLUTION
 
 __all__ = ["KAPPA", "MISS_ODDS", "NOISE_STEP", "PROBE_STEP", "NumericSide", "numeric_side"]
 
@@ -122,15 +123,19 @@ def _second_opinion(
     """A bound for `fit` that also covers a second extrapolation at steps 1.618 times the first
     (rounding that lined up with one set of steps does not line up with the other) and, with
     `wide`, the noise measured again at wider spacings (part of ``f`` rounded on a grid too
-    coarse to move within the narrow table). Wider bounds are the cautious side before an entry
+    coarse to move within the narrow table), where the two wide spacings measure it alike. Wider bounds are the cautious side before an entry
     is blamed on the analytic derivative, but not before the complex step is trusted: there a
     kink far from ``x`` that a wide table straddles would pass for noise, and let a dropped term
     through. So the probe takes its second look without `wide`."""
     louder = noise
     if wide:
         direction = d if not isinstance(d, int) else np.eye(1, x.size, d).reshape(x.shape)
-        for spacing in WIDE_NOISE_STEPS:
-            louder = np.maximum(louder, qualified_noise(count, x, direction, f0, spacing))
+        looks = [qualified_noise(count, x, direction, f0, s) for s in WIDE_NOISE_STEPS]
+        # Rounding noise does not depend on the spacing; smooth variation (sin(5x) over ±0.6)
+        # or a kink the wide table straddles grows with it. Only what both spacings measure
+        # alike, within a factor 4, counts as noise.
+        low, high = np.minimum(*looks), np.maximum(*looks)
+        louder = np.maximum(louder, np.where((low > 0) & (high <= 4.0 * low), low, 0.0))
     value, bound = fit.reselect(louder)
     other = extrapolate(count, x, d, h0 * _GOLDEN, f0=f0, noise=louder)
     spread = np.maximum(np.abs(value - other.value), np.abs(fit.value - other.value))
@@ -149,7 +154,8 @@ def _fixed(count: Counter, x: np.ndarray, d, method: str, h: float, f0, noise) -
         value = derivative(count, x, d, method, h, f0)
         spread, h_min = np.zeros_like(value), h
     floor = 2.0 * (count.eps * np.abs(f0) + 2.0 * noise) / h_min
-    return value, KAPPA * (spread + floor)
+    # A step that does not move x leaves no quotient (NaN): no bound either.
+    return value, np.where(np.isfinite(value), KAPPA * (spread + floor), np.inf)
 
 
 def _columns(parts: list[np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -211,12 +217,30 @@ def _richardson(count: Counter, x: np.ndarray, f0, noise, base: float, rtol: flo
     return side
 
 
-def _probe(count: Counter, x: np.ndarray, f0, noise, u: np.ndarray) -> tuple:
+def _probe_distortion(n: int) -> float:
+    """How far rounding may move the probe direction (in norm, at most sqrt(n) times this per
+    component): a hundredth of the smallest ``|u . delta| / ||delta||`` the miss bound counts
+    on, so the rounded direction misses an error with at most 1.01 times the odds of a uniform
+    one."""
+    t = 1.0 / (MISS_ODDS * gaussian_miss_factor(n))
+    return 0.01 * t / math.sqrt(n)
+
+
+def _probe(
+    count: Counter, x: np.ndarray, f0, noise, u: np.ndarray, smallest: float | None = None
+) -> tuple:
     """Certify the complex step along `u`; return (cs, rho, summary) or raise if unsafe."""
     start = count.n_evals
     cs = complex_derivative(count, x, u, COMPLEX_STEP, whole=True)
     h0 = _first_step(PROBE_STEP, count.eps)
-    fit = extrapolate(count, x, u, h0, f0=f0, noise=noise)
+    if smallest is not None and smallest > h0 / 4.0:
+        reason = (
+            f"x has entries as large as {float(np.max(np.abs(x))):.3g}: a probe direction "
+            f"rounded to exact steps there would need steps of at least {smallest:.2g}, too "
+            "coarse for extrapolation; each coordinate is differenced instead"
+        )
+        raise ComplexStepUnsafeError(reason)
+    fit = extrapolate(count, x, u, h0, f0=f0, noise=noise, smallest_step=smallest)
     if np.any(fit.kink):
         reason = (
             "f is not differentiable at x along the probe's direction (its one-sided slopes "
@@ -249,21 +273,39 @@ def _probe(count: Counter, x: np.ndarray, f0, noise, u: np.ndarray) -> tuple:
     rho = gap + KAPPA * bound
     summary = (
         f"complex step confirmed by extrapolated central differences along a seeded random "
-        f"direction to ±{float(np.max(rho)):.1e} ({count.n_evals - start} evaluations, steps "
+        f"direction to ±{float(np.max(rho[np.isfinite(rho)], initial=0.0)):.1e} "
+        f"({count.n_evals - start} evaluations, steps "
         f"{fit.steps[0]:.2g} to {fit.steps[1]:.2g})"
     )
     return cs, rho, summary
 
 
-def _noise_note(noise: np.ndarray, delta: float, spent: int) -> str:
-    if np.isinf(noise).any():
+def _noise_note(noise: np.ndarray, delta: float, spent: int, constant: np.ndarray) -> str:
+    hidden = np.isinf(noise) & ~constant
+    if hidden.any():
         return (
             f"f's values are identical at 7 points within ±{3 * delta:.1g} of x: its rounding "
             "hides its variation there, so no finite difference can resolve its derivative"
         )
-    return (
-        f"rounding noise of f near x measured at {float(np.max(noise)):.1e} ({spent} evaluations)"
-    )
+    measured = float(np.max(noise[~constant], initial=0.0))
+    text = f"rounding noise of f near x measured at {measured:.1e} ({spent} evaluations)"
+    if constant.any():
+        text += (
+            f"; {int(constant.sum())} component(s) of f are constant near x (identical values, "
+            "and complex steps exactly 0 along the probe and every coordinate): their "
+            "derivative is 0"
+        )
+    return text
+
+
+def _constant(noise: np.ndarray, cs: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Components of ``f`` constant near x (a masked class): values that never moved at any
+    spacing, and a complex step exactly 0 along the probe and along every coordinate. Flat
+    values alone may be rounding that hides a change (log(1 + e^-41)); the complex step of such
+    a component moves along some coordinate."""
+    rows = values.reshape(np.size(noise), -1)
+    still = np.all(rows == 0, axis=1).reshape(np.shape(noise))
+    return np.isinf(noise) & (cs == 0) & still
 
 
 def _coarse_columns(values: np.ndarray, bound: np.ndarray, x: np.ndarray) -> list[int]:
@@ -322,13 +364,19 @@ def numeric_side(
     (which sets how far Richardson refines); `step` overrides the chosen method's step.
     """
     reason = None
-    u = along if along is not None else probe_direction(x, unit_direction(x.shape, seed), 0.25)
+    smallest = None
+    if along is None:
+        smallest = probe_smallest_step(x, _LARGEST_STEP, _probe_distortion(x.size))
+        u = probe_direction(x, unit_direction(x.shape, seed), _LARGEST_STEP, smallest)
+    else:
+        u = along
     start = count.n_evals
     noise, delta = noise_level(count, x, u, f0, _first_step(NOISE_STEP, count.eps))
-    note = _noise_note(noise, delta, count.n_evals - start)
+    spent = count.n_evals - start
+    note = _noise_note(noise, delta, spent, np.zeros(np.shape(noise), bool))
     if method in ("auto", "complex"):
         try:
-            cs, rho, summary = _probe(count, x, f0, noise, u)
+            cs, rho, summary = _probe(count, x, f0, noise, u, smallest)
         except ComplexStepUnsafeError as exc:
             if method == "complex":
                 msg = f"method='complex' cannot differentiate f: {exc}; use 'richardson'"
@@ -355,7 +403,16 @@ def numeric_side(
                     [complex_derivative(count, x, j, COMPLEX_STEP) for j in range(x.size)], x
                 )
                 bound = bound + np.abs(values - certified)
-                trust += f"; the step {h:.3g} is bounded by its distance from step {COMPLEX_STEP:.0e}"
+                trust += (
+                    f"; the step {h:.3g} is bounded by its distance from step {COMPLEX_STEP:.0e}"
+                )
+            constant = _constant(noise, cs, values)
+            if constant.any():
+                # Exactly 0 on both paths: the complex step of a constant is exact.
+                rows = bound.reshape(constant.size, -1)
+                rows[constant.ravel()] = 0.0
+                bound = rows.reshape(bound.shape)
+                note = _noise_note(noise, delta, spent, constant)
             if method == "complex":
                 return NumericSide(values, bound, "complex", h, notes=[note, trust])
             coarse = _coarse_columns(values, bound, x)

@@ -116,6 +116,13 @@ def judge(
         notes.append(_why_unresolved(size, floor, rtol, atol, unresolved, known))
     else:
         status = "passed"
+    as_zero = known & ~unresolved & ~(floor < RESOLUTION * magnitude)
+    if status != "failed" and as_zero.any():
+        notes.append(
+            f"{int(as_zero.sum())} of {b.size} entries are too small to be measured against "
+            f"their own size (below {zero_resolution(eps_f, eps_a):.0e} of the largest): they "
+            f"were checked as zeros, to within ±{float(np.max(tolerance[as_zero])):.2g}"
+        )
     if eps_a > EPS64:
         notes.append(
             f"the analytic derivative is single precision (eps {eps_a:.1e}): compared to "

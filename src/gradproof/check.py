@@ -436,7 +436,7 @@ def check_vjp(
     >>> check_vjp(softmax, right, z).ok, check_vjp(softmax, wrong, z, raise_on_fail=False).ok
     (True, False)
     """
-    cotangent = None if g is None else as_array(g, "g", allow_complex=False)
+    cotangent = None if g is None else _cotangent(g)
     as_callable(vjp, "vjp")
 
     def prepare(count: Counter, _x: np.ndarray, f0: np.ndarray) -> tuple:
@@ -453,6 +453,13 @@ def check_vjp(
 
     options = _options(method, step, rtol, atol, seed, raise_on_fail)
     return _run("vjp", "vjp", f, lambda x: vjp(x, cotangent), x, False, options, prepare=prepare)
+
+
+def _cotangent(g: ArrayLike) -> np.ndarray:
+    """`g` validated as a real finite array; 0-d allowed, for an ``f`` with scalar values."""
+    shape = np.shape(g)
+    return as_array(np.reshape(g, shape or (1,)) if shape == () else g, "g",
+                    allow_complex=False).reshape(shape)  # fmt: skip
 
 
 def check_directional(
@@ -519,7 +526,9 @@ def check_directional(
     def analytic(x: np.ndarray) -> np.ndarray:
         gradient = np.asarray(grad(x))
         checked, _ = as_derivative(gradient, "grad", x.shape)
-        return np.asarray(np.sum(checked * v), dtype=gradient.dtype)
+        # float32 stays float32 (it is compared at that precision); integers are not truncated.
+        precision = gradient.dtype if gradient.dtype.kind == "f" else np.float64
+        return np.asarray(np.sum(checked * v), dtype=precision)
 
     options = _options(method, step, rtol, atol, seed, raise_on_fail)
     return _run("directional", "grad", f, analytic, x, True, options, prepare=prepare)
@@ -550,9 +559,10 @@ def numerical_gradient(
     meth = as_choice(method, "method", METHODS)
     h = as_step(step, meth)
     sd = as_int(seed, "seed", minimum=0)
-    arr = as_array(x, "x", allow_complex=False)
+    arr = as_array(x, "x", allow_complex=False).copy()
     count = Counter(f)
     f0 = as_scalar(count.real(arr), "f for numerical_gradient")
+    count.x = arr
     return numeric_side(count, arr, f0, meth, h, sd, **_defaults()).values
 
 
@@ -584,9 +594,10 @@ def step_sweep(
     as_callable(f, "f")
     as_callable(grad, "grad")
     meth = as_choice(method, "method", METHODS[1:])  # a concrete method: no 'auto' here
-    arr = as_array(x, "x", allow_complex=False)
+    arr = as_array(x, "x", allow_complex=False).copy()
     grid = as_steps(steps)
     count = Counter(f)
     f0 = as_scalar(count.real(arr), "f for step_sweep")
+    count.x = arr
     exact, _ = as_derivative(grad(arr), "grad", arr.shape)
     return StepSweep(meth, grid, *sweep_errors(count, arr, f0, exact, grid, meth))
