@@ -26,8 +26,14 @@ complex step, checked by a probe
     given the bound :math:`\rho \cdot K \sqrt{2n/\pi}` with ``K = MISS_ODDS = 100``: an error
     above that in any entry, so :math:`\|\delta\|` above it too, would have shown in the probe
     except with probability below 1/K = 1 % (0.1 % for an error ten times larger). The check
-    never counts on the complex step beyond what the probe could have seen: its resolving power
-    is at least the check's. (For ``n = 1`` the direction is the coordinate and the factor is 1.)
+    never counts on the complex step beyond what the probe could have seen, in that sense: the
+    direction is seeded, so for a given ``f`` the same coordinates are nearly missed on every
+    run (at ``n = 1000`` about ten have ``|u_j|`` below the threshold); ``seed`` draws another.
+    The direction is rounded so that its steps are exact, by at most 1 % of that threshold
+    (:func:`gradproof._numdiff.probe_smallest_step`; at large ``|x|`` the probe gives up its
+    smallest steps, not its direction). Where ``rho K sqrt(2n/pi)`` does not resolve a nonzero
+    entry to ``RESOLUTION`` (1 %) of its size, ``auto`` extrapolates that coordinate too and
+    keeps the finer bound. (For ``n = 1`` the direction is the coordinate and the factor is 1.)
 Richardson
     :func:`gradproof._numdiff.extrapolate` per coordinate, with its estimated bound times
     ``KAPPA``; the steps adapt to the point. An entry that disagrees with the analytic side is

@@ -6,17 +6,19 @@ from ``f`` alone, entry by entry, and ends in one of three verdicts
 
 ``"passed"`` (``result.ok``)
     Every entry satisfies :math:`|a - b| \le \mathrm{rtol}\,|b| + \mathrm{atol}` (``a``
-    analytic, ``b`` numeric), and every entry's tolerance is smaller than the derivative itself:
-    a zero derivative, or one wrong by more than the tolerance, would have failed.
+    analytic, ``b`` numeric), and every entry was *resolved*: the numeric side's error bound
+    there is below 1 % of the entry's own size, or, for an entry below 1e-4 of the largest, the
+    entry was checked as a zero to within its tolerance (the report says how many). A value 1 %
+    away, a zero derivative or a sign flip would have failed.
 ``"failed"``
     Some entry is outside its tolerance; :class:`GradientCheckError` is raised (unless
     ``raise_on_fail=False``) with a side-by-side table and, where the numbers establish one, a
     hint (sign flip, constant factor, constant offset, index swap, single precision).
 ``"cannot tell"``
-    Nothing failed, but some entry's tolerance is as large as the derivative, so the comparison
-    proved nothing: a stationary point or a direction along an invariance, a numeric side too
-    coarse at this point, or an ``atol`` that large. Never ``ok``; raised like a failure, with
-    the reason.
+    Nothing failed, but some entry was not resolved, so the comparison did not prove it: a
+    stationary point or a direction along an invariance, a numeric side too coarse at this point
+    (noise, low precision, a kink, a step that cannot move ``x``), or an ``atol``/``rtol`` so
+    large that a zero gradient would pass. Never ``ok``; raised like a failure, with the reason.
 
 ``atol`` is scale-aware: per entry it is at least the numeric side's own error bound at this
 point plus :math:`8\epsilon` times the size of the derivative (:mod:`gradproof._passrule`), so
@@ -38,8 +40,12 @@ Methods (``method=``). Their defaults are module constants, importable but not i
     bounds the complex step along the direction, and each Jacobian entry is trusted to
     :math:`100\sqrt{2n/\pi}` times that: what one random direction needs in order to see, except
     with probability below 1 %, an error in any single entry that the check could count
-    (:mod:`gradproof._numeric` gives the argument). So the probe's resolving power always
-    matches the check's.
+    (:mod:`gradproof._numeric` gives the argument). The direction is seeded, so for one ``f``
+    the 1 % is not a fresh draw per run: an error along a coordinate the seeded direction nearly
+    misses is missed every time (another `seed` is another draw). Where that bound cannot
+    resolve a nonzero entry to 1 % of its own size, ``"auto"`` differences that coordinate
+    by Richardson too and keeps the finer bound; an explicit ``step`` is bounded by its distance
+    from the confirmed one.
 ``"richardson"``
     A Richardson tableau of central differences per coordinate with an error estimate per
     entry; its steps shrink where ``f`` is not smooth on their scale (a kink within the step, a
@@ -48,8 +54,9 @@ Methods (``method=``). Their defaults are module constants, importable but not i
 ``"central"``, ``"forward"``
     Fixed steps, for comparison and step sweeps; only their rounding is bounded.
 ``"auto"`` (default)
-    The complex step when the probe confirms it finely enough to resolve the derivative;
-    otherwise Richardson, with the reason in :attr:`GradCheckResult.fallback_reason`.
+    The complex step when the probe confirms it finely enough to resolve some entry, with the
+    coordinates it cannot resolve differenced as well; otherwise Richardson, with the reason in
+    :attr:`GradCheckResult.fallback_reason`.
 
 The rounding noise of ``f`` near ``x`` is measured first, and float32 results of ``f`` or of the
 analytic side are recognised: bounds and tolerances use the precision they find.
