@@ -701,6 +701,19 @@ CHECK_CASES = [
         ),
         "failed",
     ),
+    Case(
+        "F9 not constant: a derivative of 2e-304 that the complex step underflows",
+        "flat values and complex steps of 0 at 1e-20 are no proof of a constant when h times "
+        "the derivative is below the smallest float; at step 1 it is not",
+        lambda r: check_gradient(
+            lambda z: cross_entropy(z, np.array([2.0**-126, 0.0])),
+            lambda z: 2.0**-126 * _q(z) - np.array([2.0**-126, 0.0]),
+            np.array([612.0, 0.0]),
+            method="complex",
+            raise_on_fail=r,
+        ),
+        "cannot tell",
+    ),
     # ---- F11, F12, F13: arguments, in-place writes, explicit steps
     Case(
         "F11 VJP of a scalar f with a 0-d g",

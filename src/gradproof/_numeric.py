@@ -304,14 +304,27 @@ def _noise_note(noise: np.ndarray, delta: float, spent: int, constant: np.ndarra
     return text
 
 
-def _constant(noise: np.ndarray, cs: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _constant(count: Counter, x, noise: np.ndarray, cs, values: np.ndarray) -> np.ndarray:
     """Components of ``f`` constant near x (a masked class): values that never moved at any
-    spacing, and a complex step exactly 0 along the probe and along every coordinate. Flat
-    values alone may be rounding that hides a change (log(1 + e^-41)); the complex step of such
-    a component moves along some coordinate."""
+    spacing, and complex steps exactly 0 along the probe and along every coordinate, at step
+    1e-20 and at step 1. Flat values alone may be rounding that hides a change (log(1 + e^-41));
+    the complex step of such a component moves along some coordinate. A step of 1e-20 times a
+    derivative below 5e-304 underflows to 0; at step 1 it does not. The n complex evaluations
+    at step 1 are made only when some component is otherwise constant."""
+    flat = np.isinf(noise)
+    if not flat.any():
+        return flat
     rows = values.reshape(np.size(noise), -1)
     still = np.all(rows == 0, axis=1).reshape(np.shape(noise))
-    return np.isinf(noise) & (cs == 0) & still
+    if not (flat & (cs == 0) & still).any():
+        return flat & False
+    try:
+        wide = [complex_derivative(count, x, j, 1.0) for j in range(x.size)]
+    except ComplexStepUnsafeError:
+        return flat & False
+    rows = _columns(wide, x).reshape(np.size(noise), -1)
+    still &= np.all(rows == 0, axis=1).reshape(np.shape(noise))
+    return flat & (cs == 0) & still
 
 
 def _coarse_columns(values: np.ndarray, bound: np.ndarray, x: np.ndarray) -> list[int]:
@@ -412,7 +425,7 @@ def numeric_side(
                 trust += (
                     f"; the step {h:.3g} is bounded by its distance from step {COMPLEX_STEP:.0e}"
                 )
-            constant = _constant(noise, cs, values)
+            constant = _constant(count, x, noise, cs, values)
             if constant.any():
                 # Exactly 0 on both paths: the complex step of a constant is exact.
                 rows = bound.reshape(constant.size, -1)
