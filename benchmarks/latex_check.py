@@ -12,13 +12,12 @@ from __future__ import annotations
 import statistics
 import time
 
-SIX_LINES = r"""\frac{\partial J}{\partial z_i} &= -\sum_k p_k \frac{\partial \log q_k}{\partial z_i} && \text{linearity} \\
-&= -\sum_k p_k \frac{1}{q_k} \frac{\partial q_k}{\partial z_i} && \text{derivative of the logarithm} \\
-&= -p_i (1 - q_i) - \sum_{k \ne i} p_k \frac{1}{q_k} (-q_k q_i) && \text{softmax derivatives} \\
-&= -p_i (1 - q_i) + \sum_{k \ne i} p_k q_i \\
-&= q_i \sum_k p_k - p_i && \text{collect the targets} \\
-&= q_i - p_i && \text{the targets sum to 1}"""
-ASSUME = (r"\sum_k p_k = 1",)
+from gradproof.latex.examples import example
+
+# The derivation is the "correct" entry of gradproof/latex/examples.toml, which the checker page
+# offers too (benchmarks/checker_page.py times it in the browser).
+SIX_LINES = example("correct").latex
+ASSUME = example("correct").assume
 TARGET_SECONDS = 1.0
 
 

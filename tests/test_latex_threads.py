@@ -1,8 +1,10 @@
 r"""Each thread's own lines, in its own letters, read and checked as the pages judge them.
 
 The formulas are the threads' (only the scraper's damage repaired: in 001 ``rac``, ``egin``,
-``lpha`` and ``\n`` lost their backslashes); each test gives the notation that says which of the
-thread's letters is which quantity, and the options the thread's odd notation needs. A wrong
+``lpha`` and ``\n`` lost their backslashes), with the notation that says which of the thread's
+letters is which quantity and the options the thread's odd notation needs; they live in
+``gradproof/latex/examples.toml``, which the checker page offers too, so the tests read them from
+there (tests/test_latex_examples.py checks every entry's recorded verdicts). A wrong
 line is flagged at the step the page names; the corrected derivation, in the same letters,
 passes.
 """
@@ -12,22 +14,13 @@ from __future__ import annotations
 import pytest
 
 from gradproof.latex import LatexSyntaxError, NotationError, check_source, parse_expr, read_align
+from gradproof.latex.examples import example
 
 # -------------------------------------------------------------------------------- 000
 
-SECOND_ANSWER_000 = r"""\frac{\partial J}{\partial z_i} = \frac{\partial}{\partial z_i} (-\sum_j p_j\log q_j )
-=\frac{\partial}{\partial z_i}( -p_i\log q_i) \\= \frac{\partial}{\partial z_i} (-p_i \log (e^{z_i}/\sum_k e^{z_k}))\\
-=\frac{\partial}{\partial z_i} (-p_iz_i\log e + p_i\log(\sum_k e^{z_k})) \\= \frac{\partial}{\partial z_i} (-p_iz_i) + \frac{\partial}{\partial z_i}p_i\log(\sum_k e^{z_k}) \\
-= -p_i + p_ie^{z_i}/\sum_k e^{z_k} \\= -p_i+p_iq_i."""
-
-FIRST_ANSWER_000 = r"""\color{blue}{\frac{d}{dz_i}J} &=\frac{d}{dz_i}\left(-\sum_{j=1}^np_jz_j\right)+\frac{d}{dz_i}\left(\log\left(\sum_{k=1}^ne^{z_k}\right)\right)\\
-&=-p_i+\frac{e^{z_i}}{\sum_{k=1}^ne^{z_k}}\\ &=-p_i+q_i"""
-
-CORRECTED_000 = r"""\frac{\partial J}{\partial z_i}
-&= \frac{\partial}{\partial z_i}\left(-\sum_j p_j z_j + \sum_j p_j \log \sum_k e^{z_k}\right)
-  && \text{logarithm of the softmax} \\
-&= -p_i + \sum_j p_j \frac{e^{z_i}}{\sum_k e^{z_k}} && \text{term by term} \\
-&= q_i \sum_j p_j - p_i"""
+SECOND_ANSWER_000 = example("000-second-answer").latex
+FIRST_ANSWER_000 = example("000-first-answer").latex
+CORRECTED_000 = example("000-corrected").latex
 
 
 def verdicts(out: dict) -> list[str]:
@@ -63,17 +56,10 @@ def test_000_corrected() -> None:
 
 # -------------------------------------------------------------------------------- 001
 
-LETTERS_001 = {"logits": "o", "targets": "y", "softmax": "p", "loss": "L", "upstream_loss": "F"}
+LETTERS_001 = example("001-asker").notation
 
-ASKER_001 = r"""\frac{\partial L}{\partial o_i} &= -\left(y_i(1-p_i) + \sum_{k\neq i} -p_k y_k\right) \\
-&= p_i y_i - y_i + \sum_{k\neq i} p_k y_k \\
-&= \left(\sum_i p_i y_i\right) - y_i"""
-
-ACCEPTED_001 = r"""\frac{\partial L}{\partial o_i} &= -\sum_k y_k \frac{\partial \log p_k}{\partial o_i} = -\sum_k y_k \frac{1}{p_k} \frac{\partial p_k}{\partial o_i} \\
-&= -y_i (1-p_i) - \sum_{k\neq i} y_k \frac{1}{p_k} (-\boldsymbol{p_k} \boldsymbol{p_i}) \\
-&= -y_i (1-p_i) + \sum_{k\neq i} y_k (\boldsymbol{p_i}) \\
-&= -y_i + y_i p_i + \sum_{k\neq i} y_k (p_i) \\
-&= p_i \left(\sum_k y_k\right) - y_i = p_i - y_i"""
+ASKER_001 = example("001-asker").latex
+ACCEPTED_001 = example("001-answer").latex
 
 
 def test_001_the_askers_first_line_keeps_the_wrong_p() -> None:
@@ -109,29 +95,14 @@ def test_001_the_scraped_alpha_is_not_a_logit() -> None:
 
 # -------------------------------------------------------------------------------- 002
 
-LETTERS_002 = {
-    "logits": "x",
-    "targets": "y",
-    "softmax": r"\hat y",
-    "loss": "L",
-    "upstream_loss": "F",
-    "partial": r"\theta",
-    "exp_power": True,
-}
+LETTERS_002 = example("002-eq1").notation
 
-EQ1_002 = r"\hat{y_i} = \frac{\exp^{x{_i}}}{\sum_{k}\exp^{x_{i}}}"
-EQ3_002 = (
-    r"\frac{\theta{\hat{y_i}}}{\theta{x_i}} = \frac{ \sum{_k}\exp^{x_i}*\exp^{x_i} - "
-    r"\exp^{x_i}*\exp^{x_i} }{ (\sum_k{\exp^{x_i})^2} }"
-)
-EQ7_002 = r"\frac{\theta L }{\theta \hat{y_i}} = - \sum{y_i*\frac{1}{\hat{y_i}}}"
-EQ8_002 = r"""\frac{\theta L }{\theta {x_j}} = \frac{\theta L }{\theta \hat{y_i}} * \frac{\theta \hat{y_i}}{\theta x_j} = - \sum_{i\neq{j}} y_i\frac{1}{\hat{y_i}}*\frac{\theta \hat{y_i}}{\theta x_j} - \sum_{i=j} y_i\frac{1}{\hat{y_i}}*\frac{\theta \hat{y_i}}{\theta x_i}"""
-EQ8_SIGN_002 = r"""\frac{\theta L }{\theta {x_j}} = - \sum_{i\neq{j}} y_i\frac{1}{\hat{y_i}} (- \hat{y_i}*\hat{y_j}) - \sum_{i=j}y_i\frac{1}{\hat{y_i}}\hat{y_i}(1-\hat{y_i}) = - \sum_{i\neq{j}} y_i\hat{y_j} + \sum_{i=j} y_i\hat{y_i} - y_j
-= 1(\hat{y_j} - y_j)"""
-CORRECTED_002 = r"""\frac{\theta L}{\theta x_j} &= -\sum_i y_i \frac{1}{\hat{y_i}} \frac{\theta \hat{y_i}}{\theta x_j} \\
-&= - \sum_{i\neq{j}} y_i\frac{1}{\hat{y_i}} (- \hat{y_i}*\hat{y_j}) - \sum_{i=j}y_i\frac{1}{\hat{y_i}}\hat{y_i}(1-\hat{y_i}) \\
-&= \sum_{i\neq{j}} y_i\hat{y_j} + \sum_{i=j} y_i\hat{y_i} - y_j \\
-&= \hat{y_j} \sum_i y_i - y_j"""
+EQ1_002 = example("002-eq1").latex
+EQ3_002 = example("002-eq3").latex
+EQ7_002 = example("002-eq7").latex
+EQ8_002 = example("002-chain-rule").latex
+EQ8_SIGN_002 = example("002-eq8").latex
+CORRECTED_002 = example("002-corrected").latex
 
 
 def test_002_eq1_sums_the_wrong_index() -> None:
@@ -175,24 +146,12 @@ def test_002_corrected() -> None:
 
 # -------------------------------------------------------------------------------- 003
 
-ASKER_003 = (
-    r"\frac{\partial p(a)}{\partial w} = \frac{xe^{w_a^\top x}\Sigma_{d} e^{w_d^\top x} - "
-    r"e^{w_a^\top x}\Sigma_{d} xe^{w_d^\top x}}{[\Sigma_{d} e^{w_d^\top x}]^2} = 0"
-)
+ASKER_003 = example("003-asker").latex
 # The asker's d counts classes, so the input index (hidden in x) gets another letter.
-LETTERS_003_ASKER = {
-    "softmax": "p",
-    "targets": "t",
-    "weights": "w",
-    "sum": r"\Sigma",
-    "weight_row": "i",
-    "input_index": "e",
-}
-ANSWER_003 = r"""\frac{\partial}{\partial \mathbf{w}_i}\sigma(j)&= \sum_{k = 1}^K \frac{\partial}{\partial (\mathbf{w}_k^\top \mathbf x)}\sigma(j)\quad \frac{\partial}{\partial\mathbf{w}_i}\mathbf{w}_k^\top \mathbf{x}\\[2ex]
-&=\sum_{k = 1}^K \frac{\partial}{\partial (\mathbf{w}_k^\top \mathbf x)}\;\sigma(j)\quad \delta_{ik} \mathbf{x}\\[2ex]
-&=\sum_{k = 1}^K\sigma(j)\left(\delta_{kj}-\sigma(k)\right)\quad \delta_{ik} \mathbf{x}"""
-BOXED_003 = r"\frac{\partial}{\partial \mathbf{w}_i}\sigma(j)=\sigma(j)\left(\delta_{ij}-\sigma(i)\right)\mathbf x"
-LETTERS_003 = {"softmax": r"\sigma", "weights": "w", "classes": "K"}
+LETTERS_003_ASKER = example("003-asker").notation
+ANSWER_003 = example("003-answer").latex
+BOXED_003 = example("003-boxed").latex
+LETTERS_003 = example("003-answer").notation
 
 
 def test_003_the_askers_quotient_rule_moves_every_row() -> None:
@@ -232,12 +191,10 @@ def test_003_a_typo_in_the_answer_is_refused_not_guessed() -> None:
 
 # -------------------------------------------------------------------------------- 004
 
-LETTERS_004 = {"logits": "x", "softmax": "y"}
-S_004 = [r"s_j = \frac{\partial L}{\partial y_j} y_j"]
-ASKER_004 = r"""\frac{\partial L}{\partial x_i} = \sum_j \frac{\partial L}{\partial y_j} \frac{\partial y_j}{\partial x_i} = \sum_j \frac{\partial L}{\partial y_j} y_j \delta_{ij} - \sum_j \frac{\partial L}{\partial y_j} y_j y_i \\
-= \frac{\partial L}{\partial y_i} y_i - \sum_j \frac{\partial L}{\partial y_j} y_j y_i \\
-= \vec{s} - \sum_j \frac{\partial L}{\partial y_j} y_j \vec{y} = \vec{s} - \sum_j s_j \vec{y}"""
-SLIDE_004 = r"\frac{\partial L}{\partial \vec{x}} = \vec{s} - \sum_j s_j"
+LETTERS_004 = example("004-asker").notation
+S_004 = list(example("004-asker").define)
+ASKER_004 = example("004-asker").latex
+SLIDE_004 = example("004-slide").latex
 
 
 def test_004_the_askers_derivation_is_right() -> None:

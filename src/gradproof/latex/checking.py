@@ -9,14 +9,14 @@ checked as asked, the engine's reason).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gradproof.latex.document import ParsedDerivation, read_align
 from gradproof.latex.errors import LatexError
 from gradproof.latex.notation import Notation
 
-__all__ = ["check_parsed", "check_source", "engine_error", "step_scope"]
+__all__ = ["check_parsed", "check_request", "check_source", "engine_error", "step_scope"]
 
 
 def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
@@ -232,3 +232,61 @@ def engine_error(exc: Exception) -> dict[str, Any]:
         "suggestion": "",
         "text": f"cannot check: {message}",
     }
+
+
+#: The fields of a :func:`check_request`: the derivation, four letters, and three ``;`` lists.
+REQUEST_FIELDS = (
+    "latex",
+    "logits",
+    "targets",
+    "softmax",
+    "loss",
+    "notation",
+    "assume",
+    "where",
+    "define",
+)
+
+
+def check_request(request: Mapping[str, str]) -> dict[str, Any]:
+    r"""Check what the browser checker's form holds; :func:`check_source`'s result.
+
+    `request` maps :data:`REQUEST_FIELDS` to strings, as the form and its shared links hold
+    them: ``latex``; the letters of ``logits``, ``targets``, ``softmax`` and ``loss`` (empty for
+    the site's letter); ``notation``, the rest of the map as ``key=value`` entries
+    (``upstream_loss=F, exp_power``); and ``assume``, ``where`` and ``define``, entries separated
+    by ``;``. Options that cannot be read give a result with verdict ``"error"`` whose error
+    has ``type`` ``"OptionError"``, the field, and no position in the text.
+
+    Examples
+    --------
+    >>> out = check_request({"latex": r"\frac{\partial L}{\partial o_i} &= p_i - y_i",
+    ...                      "logits": "o", "targets": "y", "softmax": "p", "loss": "L",
+    ...                      "notation": "upstream_loss=F", "assume": r"\sum_k y_k = 1"})
+    >>> out["verdict"], out["lines"][0]["status"]
+    ('true', 'exact')
+    >>> check_request({"latex": "q_i &= q_i", "logits": "q", "softmax": "q"})["error"]["message"]
+    'notation gives the letter q to both logits and softmax'
+    """
+    from gradproof.latex.markdown import split_list  # noqa: PLC0415
+
+    unknown = sorted(set(request) - set(REQUEST_FIELDS))
+    if unknown:
+        return _option_error(
+            "request", f"unknown fields {unknown}; the fields are {', '.join(REQUEST_FIELDS)}"
+        )
+    roles = [f"{r}={request[r].strip()}" for r in REQUEST_FIELDS[1:5] if request.get(r, "").strip()]
+    spec = ", ".join([*roles, request.get("notation", "")])
+    try:
+        notation = Notation.parse(spec)
+    except (TypeError, ValueError) as exc:
+        return _option_error("notation", str(exc))
+    lists = {key: split_list(request.get(key)) for key in ("assume", "where", "define")}
+    return check_source(request.get("latex", ""), notation=notation, **lists)
+
+
+def _option_error(field: str, message: str) -> dict[str, Any]:
+    # An error of the form's options, shaped like the engine's, naming the field.
+    error = engine_error(ValueError(message))
+    error |= {"type": "OptionError", "field": field, "text": message}
+    return {"ok": False, "verdict": "error", "lines": [], "error": error}
