@@ -48,6 +48,11 @@ def fetch_mathjax(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tools" / "fetch_mathjax.py"))
 
 
+def fetch_pyodide(session: nox.Session) -> None:
+    """Pyodide and the checker page's wheels into _build/pyodide; gradproof's wheel rebuilt."""
+    session.run("python", str(ROOT / "tools" / "fetch_pyodide.py"))
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Run ruff check and ruff format --check."""
@@ -61,6 +66,8 @@ def tests(session: nox.Session) -> None:
     """Run the test suite (pytest tests/), including the slow Sphinx build tests."""
     # bench: scipy, which the benchmark tests compare against (a missing one would be a skip).
     install(session, "test", "docs", "bench")
+    # tests/test_derivation_checker.py builds a page with the checker, which needs the runtime.
+    fetch_pyodide(session)
     # The browser checker's tests need Chromium and playwright: `nox -s browser` runs them.
     # pytest-xdist: one worker per core, each test file on one worker, so that a site or a page
     # run a module's tests share is made once. (loadgroup would group finer, but xdist 3.8 cannot
@@ -95,8 +102,10 @@ def docs(session: nox.Session) -> None:
     """Build the site strictly into _build/html, executing every page; check its assets and text."""
     install(session, "docs")
     fetch_mathjax(session)
-    # Installs and the MathJax fetch above may use the network; the build may not. Sphinx and
-    # every kernel it starts inherit PYTHONPATH, so each build is its own offline proof.
+    fetch_pyodide(session)
+    # Installs and the MathJax and Pyodide fetches above may use the network; the build may
+    # not. Sphinx and every kernel it starts inherit PYTHONPATH, so each build is its own
+    # offline proof.
     offline = {
         "PYTHONPATH": os.pathsep.join(filter(None, [str(NETBLOCK), os.environ.get("PYTHONPATH")]))
     }
@@ -124,6 +133,7 @@ def serve(session: nox.Session) -> None:
     """Live-reload the site on 127.0.0.1:8000 for writers (cache mode: not a check)."""
     install(session, "serve")
     fetch_mathjax(session)
+    fetch_pyodide(session)
     session.run(
         "sphinx-autobuild",
         "-c",
@@ -221,6 +231,7 @@ def benchmark(session: nox.Session) -> None:
     install(session, "docs", "bench", "browser")
     ensure_chromium(session)
     fetch_mathjax(session)
+    fetch_pyodide(session)
     session.run("python", "-m", "benchmarks.run", *session.posargs)
 
 

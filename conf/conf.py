@@ -60,6 +60,8 @@ extensions = [
     "page_head",
     "icons",
     "math_punctuation",
+    # The {derivation-checker} form: a reader's derivation checked in the browser (Pyodide).
+    "derivation_checker",
 ]
 
 exclude_patterns = [

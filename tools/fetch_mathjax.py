@@ -4,7 +4,8 @@ Sphinx points MathJax at a CDN by default; the built site must work offline,
 so we ship MathJax inside ``_static``. This script downloads the npm package
 ``mathjax@3.2.2`` (``npm pack``, or a tarball given with ``--tarball``),
 checks its sha512 against the value pinned below, and copies the parts that
-``tex-chtml.js`` loads at run time into ``_build/mathjax/static/mathjax``.
+``tex-chtml.js`` loads at run time into ``_build/mathjax/static/mathjax`` (with the
+machinery of ``tools/npm_vendor.py``, which ``tools/fetch_pyodide.py`` shares).
 ``conf/conf.py`` adds ``_build/mathjax/static`` to ``html_static_path``.
 
 Running it again is cheap: when the stamp file records the pinned integrity
@@ -20,14 +21,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
+
+# tools/ is a folder of scripts: the shared machinery sits beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from npm_vendor import NpmPackage, static_dir
+from npm_vendor import install as _install
+from npm_vendor import is_current as _is_current
 
 VERSION = "3.2.2"
 # From the registry's ``dist.integrity`` for mathjax@3.2.2 (sha512 of the .tgz).
@@ -40,87 +41,32 @@ DEFAULT_DEST = ROOT / "_build" / "mathjax"
 # TeX extensions, fonts, the menu's accessibility tools and speech on demand
 # from these folders. The other combined bundles (SVG output, MathML input)
 # are never requested, so we leave out their 15 MB.
-KEEP = ("tex-chtml.js", "a11y", "input", "output", "sre", "ui", "LICENSE")
-
-
-def static_dir(dest: Path) -> Path:
-    """Return the folder that goes on ``html_static_path``."""
-    return dest / "static"
+MATHJAX = NpmPackage(
+    name="mathjax",
+    version=VERSION,
+    integrity=INTEGRITY,
+    keep=(
+        *(f"es5/{name}" for name in ("tex-chtml.js", "a11y", "input", "output", "sre", "ui")),
+        "LICENSE",
+    ),
+    folder="mathjax",
+    entry="tex-chtml.js",
+)
 
 
 def entry_point(dest: Path) -> Path:
     """Return the path of the MathJax script the pages load."""
-    return static_dir(dest) / "mathjax" / "tex-chtml.js"
-
-
-def _stamp(dest: Path) -> Path:
-    return dest / "INTEGRITY"
+    return static_dir(dest) / MATHJAX.folder / MATHJAX.entry
 
 
 def is_current(dest: Path) -> bool:
     """Tell whether ``dest`` holds the pinned MathJax release."""
-    stamp = _stamp(dest)
-    return (
-        entry_point(dest).is_file()
-        and stamp.is_file()
-        and stamp.read_text(encoding="utf-8").strip() == INTEGRITY
-    )
-
-
-def integrity_of(tarball: Path) -> str:
-    """Return the npm-style ``sha512-<base64>`` integrity string of a file."""
-    digest = hashlib.sha512(tarball.read_bytes()).digest()
-    return "sha512-" + base64.b64encode(digest).decode("ascii")
-
-
-def _npm_pack(workdir: Path) -> Path:
-    npm = shutil.which("npm")
-    if npm is None:
-        msg = (
-            "npm was not found on PATH. Install Node.js (which brings npm) to fetch "
-            f"mathjax@{VERSION}, or pass --tarball with a downloaded mathjax-{VERSION}.tgz."
-        )
-        raise SystemExit(msg)
-    subprocess.run(
-        [npm, "pack", f"mathjax@{VERSION}", "--pack-destination", str(workdir), "--silent"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    found = sorted(workdir.glob("mathjax-*.tgz"))
-    if len(found) != 1:
-        msg = f"npm pack left {len(found)} tarballs in {workdir}, expected one"
-        raise SystemExit(msg)
-    return found[0]
+    return _is_current(MATHJAX, dest)
 
 
 def install(dest: Path, tarball: Path | None = None) -> None:
     """Verify a MathJax tarball and unpack the needed parts into ``dest``."""
-    with tempfile.TemporaryDirectory(prefix="gradproof-mathjax-") as tmp:
-        work = Path(tmp)
-        archive = tarball if tarball is not None else _npm_pack(work)
-        actual = integrity_of(archive)
-        if actual != INTEGRITY:
-            msg = (
-                f"{archive} does not match the pinned mathjax@{VERSION}:\n"
-                f"  expected {INTEGRITY}\n  got      {actual}"
-            )
-            raise SystemExit(msg)
-        with tarfile.open(archive) as tar:
-            tar.extractall(work / "unpacked", filter="data")
-        package = work / "unpacked" / "package"
-        staged = work / "mathjax"
-        staged.mkdir()
-        for name in KEEP:
-            source = package / "es5" / name if name != "LICENSE" else package / name
-            if source.is_dir():
-                shutil.copytree(source, staged / name)
-            else:
-                shutil.copy2(source, staged / name)
-        # Replace the old copy only once the new one is complete.
-        shutil.rmtree(static_dir(dest), ignore_errors=True)
-        static_dir(dest).mkdir(parents=True)
-        shutil.move(staged, static_dir(dest) / "mathjax")
-        _stamp(dest).write_text(INTEGRITY + "\n", encoding="utf-8")
+    _install(MATHJAX, dest, tarball)
 
 
 def main(argv: list[str] | None = None) -> int:

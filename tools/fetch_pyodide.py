@@ -1,0 +1,158 @@
+"""Fetch Pyodide and the wheels the checker page runs, so it needs no network in the browser.
+
+The page "Check your derivation" (``docs/check.md``) runs gradproof's reader and verifier in the
+reader's browser on Pyodide. Everything it loads ships in the site's ``_static``:
+
+- ``pyodide/``: the npm package ``pyodide@314.0.8`` (``npm pack``, or ``--tarball``), checked
+  against the sha512 pinned below, only the files ``loadPyodide`` fetches;
+- ``pyodide/wheels/``: the pure-Python wheels of sympy, mpmath and lark at the versions pinned
+  in ``constraints.txt`` (``pip download``; Pyodide's own packages would come from a CDN), and
+  gradproof's own wheel, built from this tree on every run so the page checks with the code
+  that is being built. NumPy is not among them: there is no offline NumPy for Pyodide, and the
+  reader and verifier do not import it.
+
+The files land in ``_build/pyodide/static``; the site's ``derivation_checker`` extension copies
+them into the build of a page that has the checker, and refuses to build one when they are
+missing or the gradproof wheel differs from the installed package. ``nox -s docs`` runs this
+before the build (the build itself fetches nothing). Pyodide is downloaded once (a stamp
+records its integrity); the PyPI wheels once per pinned version.
+
+Usage::
+
+    python tools/fetch_pyodide.py                        # fetch what is missing, rebuild gradproof
+    python tools/fetch_pyodide.py --tarball pyodide-314.0.8.tgz   # Pyodide without npm
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# tools/ is a folder of scripts: the shared machinery sits beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from npm_vendor import NpmPackage, install, is_current, static_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSTRAINTS = ROOT / "constraints.txt"
+DEFAULT_DEST = ROOT / "_build" / "pyodide"
+
+PYODIDE = NpmPackage(
+    name="pyodide",
+    version="314.0.8",
+    # The registry's dist.integrity for pyodide@314.0.8 (sha512 of the .tgz).
+    integrity=(
+        "sha512-74Wq1kXOC+CCEzAfxuRAO701nAcCMLjf8NrwvWpu8S41dVMXwXmLQ05dYB+F4e46AdnGo0oq7YHSVUpHsoarLQ=="
+    ),
+    # What loadPyodide() fetches (the ES module, the runtime, the standard library and the lock
+    # file it reads at start), and package.json for the version and licence (MPL-2.0). The
+    # console pages, source maps and type declarations are left out.
+    keep=(
+        "pyodide.mjs",
+        "pyodide.asm.mjs",
+        "pyodide.asm.wasm",
+        "python_stdlib.zip",
+        "pyodide-lock.json",
+        "package.json",
+    ),
+    folder="pyodide",
+    entry="pyodide.mjs",
+)
+#: The Python version of that Pyodide: the wheels must install there.
+PYODIDE_PYTHON = "3.14"
+#: The distributions gradproof's reader and verifier import under Pyodide (pure Python).
+PYPI_WHEELS = ("sympy", "mpmath", "lark")
+
+
+def wheel_dir(dest: Path) -> Path:
+    """Where the wheels go: ``_static/pyodide/wheels`` in the site."""
+    return static_dir(dest) / PYODIDE.folder / "wheels"
+
+
+def pinned(names: tuple[str, ...] = PYPI_WHEELS, constraints: Path = CONSTRAINTS) -> list[str]:
+    """``name==version`` for each of `names`, from constraints.txt (every one must be pinned)."""
+    pins = {}
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", line.strip())
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    missing = [name for name in names if name not in pins]
+    if missing:
+        msg = f"{constraints} pins no version of {', '.join(missing)}: run `nox -s lock`"
+        raise SystemExit(msg)
+    return [f"{name}=={pins[name]}" for name in names]
+
+
+def _wheel_name(requirement: str) -> str:
+    name, version = requirement.split("==")
+    return f"{name}-{version}-py3-none-any.whl"
+
+
+def fetch_wheels(dest: Path) -> list[str]:
+    """Download the pinned pure-Python wheels that are missing; drop any other version."""
+    wanted = pinned()
+    folder = wheel_dir(dest)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {_wheel_name(r) for r in wanted}
+    for old in folder.glob("*.whl"):
+        if old.name not in names and not old.name.startswith("gradproof-"):
+            old.unlink()
+    missing = [r for r in wanted if not (folder / _wheel_name(r)).is_file()]
+    if missing:
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
+                *("--only-binary=:all:", "--python-version", PYODIDE_PYTHON),
+                *("-d", str(folder), *missing),
+            ],
+            check=True,
+        )
+    for name in names:
+        if not (folder / name).is_file():
+            msg = f"pip did not leave {name} in {folder}: is there a pure-Python wheel?"
+            raise SystemExit(msg)
+    return sorted(names)
+
+
+def build_gradproof_wheel(dest: Path) -> Path:
+    """Build gradproof's wheel from this tree (the pinned build backend) and put it in place."""
+    folder = wheel_dir(dest)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gradproof-wheel-") as tmp:
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"),
+                *("-c", str(CONSTRAINTS), "--build-constraint", str(CONSTRAINTS)),
+                *("-w", tmp, str(ROOT)),
+            ],
+            check=True,
+        )
+        (built,) = Path(tmp).glob("gradproof-*.whl")
+        for old in folder.glob("gradproof-*.whl"):
+            old.unlink()
+        return Path(shutil.move(built, folder / built.name))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="default: %(default)s")
+    parser.add_argument("--tarball", type=Path, help="use this pyodide .tgz instead of npm")
+    parser.add_argument("--force", action="store_true", help="fetch Pyodide even if present")
+    args = parser.parse_args(argv)
+    if is_current(PYODIDE, args.dest) and not args.force:
+        print(f"{PYODIDE.spec} already in {static_dir(args.dest)}")
+    else:
+        install(PYODIDE, args.dest, args.tarball)
+        print(f"{PYODIDE.spec} verified and installed in {static_dir(args.dest)}")
+    wheels = fetch_wheels(args.dest)
+    built = build_gradproof_wheel(args.dest)
+    print(f"wheels in {wheel_dir(args.dest)}: {', '.join([*wheels, built.name])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
