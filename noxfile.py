@@ -68,7 +68,7 @@ def tests(session: nox.Session) -> None:
     install(session, "test", "docs", "bench")
     # tests/test_derivation_checker.py builds a page with the checker, which needs the runtime.
     fetch_pyodide(session)
-    # The browser checker's tests need Chromium and playwright: `nox -s browser` runs them.
+    # The browser checkers' tests need Chromium and playwright: `nox -s browser` runs them.
     # pytest-xdist: one worker per core, each test file on one worker, so that a site or a page
     # run a module's tests share is made once. (loadgroup would group finer, but xdist 3.8 cannot
     # rename pytest 9's node ids, so its xdist_group marks group nothing.)
@@ -77,6 +77,7 @@ def tests(session: nox.Session) -> None:
         "--numprocesses=auto",
         "--dist=loadfile",
         "--ignore=tests/test_browser_check.py",
+        "--ignore=tests/test_checker_browser.py",
         *session.posargs,
     )
 
@@ -213,7 +214,13 @@ def browser(session: nox.Session) -> None:
     # The checker's own tests first: a page with raw $$ math, a broken image or a CDN request
     # must fail it. They use the MathJax copy that `nox -s docs` fetched.
     fetch_mathjax(session)
-    session.run("pytest", "tests/test_browser_check.py", "-p", "no:cacheprovider")
+    session.run(
+        "pytest",
+        "tests/test_browser_check.py",
+        "tests/test_checker_browser.py",  # its browser test opens the built check.html
+        "-p",
+        "no:cacheprovider",
+    )
     session.run(
         "python",
         str(ROOT / "tools" / "browser_check.py"),

@@ -29,7 +29,9 @@ Each page's weight is reported: the bytes of the page and everything it loaded, 
 (uncompressed) and gzip-compressed as a web server would send them; a page above
 ``WEIGHT_BUDGET`` fails.
 
-Then ``search.html?q=softmax`` must list results, and the execution statistics table must list
+The checker page ``check.html`` is then used as a reader uses it (``tools/checker_browser.py``:
+the verdicts of every example, a parse error, shared links). Then ``search.html?q=softmax`` must
+list results, and the execution statistics table must list
 every page that has code cells, with its run time. With ``--screenshots DIR`` it saves the landing
 page and some thread and theory pages, desktop and phone, light and dark, for review.
 
@@ -41,6 +43,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gzip
 import http.server
@@ -55,6 +58,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+# tools/ is a folder of scripts: the checker page's own checks sit beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import checker_browser
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags of FACTS.md: without the background-networking ones Chromium keeps trying to reach
@@ -240,6 +247,11 @@ class PageResult:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def handle(self) -> None:
+        # A page closed while its checker was still downloading Pyodide: not the site's fault.
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            super().handle()
 
 
 @contextmanager
@@ -489,6 +501,11 @@ def check_site(
                     results.append(check_execution_table(browser, base, executed))
                 if "search.html" in paths:
                     results.append(check_search(browser, base))
+                if checker_browser.PAGE in paths:  # verdicts, a parse error, shared links
+                    for name, title, problems in checker_browser.check_checker_page(
+                        browser, base, screenshots
+                    ):
+                        results.append(PageResult(name, title=title, problems=problems))
                 if screenshots is not None:
                     screenshots.mkdir(parents=True, exist_ok=True)
                     for name in SCREENSHOT_PAGES.values():

@@ -65,6 +65,15 @@ _STATE_JS = """() => {
   };
 }"""
 
+# Scroll (vertically only) to an element, let fonts settle; how far the page scrolls sideways.
+_SHOW_JS = """async (id) => {
+  const top = document.getElementById(id).getBoundingClientRect().top + window.scrollY;
+  window.scrollTo(0, Math.max(0, top - 90));
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await document.fonts.ready;
+  return document.documentElement.scrollWidth - document.documentElement.clientWidth;
+}"""
+
 
 @dataclass(frozen=True)
 class Case:
@@ -280,10 +289,10 @@ def take_screenshots(context: Any, base: str, out: Path) -> list[str]:
                         " document.documentElement.dataset.mode = t; }",
                         theme,
                     )
-                    anchor = "#gp-checker" if label == "before" else "#gp-checker-results"
-                    page.locator(anchor).scroll_into_view_if_needed()
-                    page.evaluate("window.scrollBy(0, -90)")
-                    page.evaluate("() => document.fonts.ready")
+                    anchor = "gp-checker" if label == "before" else "gp-checker-results"
+                    wide = page.evaluate(_SHOW_JS, anchor)
+                    if wide > 1:
+                        problems.append(f"{label}, {width} px, {theme}: the page scrolls {wide} px")
                     page.screenshot(path=str(out / f"check-{label}-{name}-{theme}.png"))
     finally:
         page.close()

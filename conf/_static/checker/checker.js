@@ -108,7 +108,7 @@ function init(root) {
       progress.textContent = running ? "Checking…" : `Ready (Python started in ${data.seconds.toFixed(1)} s).`;
     } else if (data.type === "result" && running && data.id === running.id) {
       const total = (performance.now() - running.started) / 1000;
-      show(data.result);
+      show(data.result, running.request);
       finish(`Checked in ${data.seconds.toFixed(2)} s` +
         (total > data.seconds + 0.5 ? ` (${total.toFixed(1)} s with starting Python).` : "."));
     } else if (data.type === "failed") {
@@ -117,7 +117,7 @@ function init(root) {
         worker = null;
       }
       if (running && (data.id === null || data.id === running.id)) {
-        show({ verdict: "error", lines: [], error: { type: "InternalError", message: data.message } });
+        show({ verdict: "error", lines: [], error: { type: "InternalError", message: data.message } }, running.request);
         finish("Failed.");
       } else {
         progress.textContent = data.message;
@@ -141,7 +141,7 @@ function init(root) {
     updateLink();
     if (!worker) startWorker();
     runs += 1;
-    running = { id: runs, started: performance.now() };
+    running = { id: runs, started: performance.now(), request: req };
     results.dataset.state = "running";
     results.replaceChildren();
     checkButton.disabled = true;
@@ -172,17 +172,24 @@ function init(root) {
   const math = (tex) => el("span", "math notranslate nohighlight", `\\(${tex}\\)`);
   const number = (v) => (Array.isArray(v) ? `(${v.map(number).join(", ")})` : `${+v.toPrecision(6)}`);
 
-  function counterexample(cx) {
+  // The engine names the logits z and the targets p; say them in the derivation's letters.
+  function letterOf(name, roles) {
+    const role = { z: "logits", p: "targets" }[name];
+    const letter = role ? roles[role].trim() : "";
+    return /^[A-Za-z]$/.test(letter) ? letter : name;
+  }
+
+  function counterexample(cx, roles) {
     const box = el("div", "gp-checker-cx");
     const setting = Object.entries(cx.setting).map(([k, v]) => `${k} = ${v}`);
-    const point = Object.entries(cx.point).map(([k, v]) => `${k} = ${number(v)}`);
+    const point = Object.entries(cx.point).map(([k, v]) => `${letterOf(k, roles)} = ${number(v)}`);
     box.append(el("span", "gp-checker-cx-where", `At ${[...setting, ...point].join(", ")}:`));
     box.append(el("span", "gp-checker-cx-value", `the line before is ${number(cx.previous_line)}`));
     box.append(el("span", "gp-checker-cx-value", `this line is ${number(cx.this_line)}`));
     return box;
   }
 
-  function stepLine(line) {
+  function stepLine(line, roles) {
     const item = el("li", "gp-checker-line");
     item.dataset.verdict = line.verdict;
     item.dataset.step = line.step;
@@ -197,7 +204,7 @@ function init(root) {
     if (line.reason) head.append(el("span", "gp-checker-reason", line.reason));
     item.append(head);
     if (ok) item.append(el("div", "gp-checker-scope", line.scope));
-    else if (line.counterexample) item.append(counterexample(line.counterexample));
+    else if (line.counterexample) item.append(counterexample(line.counterexample, roles));
     return item;
   }
 
@@ -226,7 +233,7 @@ function init(root) {
     return item;
   }
 
-  function show(result) {
+  function show(result, roles) {
     const list = el("ol", "gp-checker-lines");
     let summary;
     if (result.error) {
@@ -237,7 +244,7 @@ function init(root) {
       summary = falses === 0
         ? `Every step holds (${result.lines.length} of ${result.lines.length}).`
         : `${falses} of ${result.lines.length} steps are false; the first is step ${result.first_false}.`;
-      for (const line of result.lines) list.append(stepLine(line));
+      for (const line of result.lines) list.append(stepLine(line, roles));
     }
     const head = el("p", "gp-checker-summary", summary);
     const parts = [head];
