@@ -272,17 +272,18 @@ def take_screenshots(context: Any, base: str, out: Path) -> list[str]:
     for old in out.glob("check-*.png"):
         old.unlink()
     cases = {c.name: c for c in page_cases()}
+    steps = [("before", None), ("after", cases["001-asker"]), ("error", cases["002-eq3"])]
     problems = []
-    page = context.new_page()
-    try:
-        page.goto(base + PAGE, wait_until="load")
-        steps = [("before", None), ("after", cases["001-asker"]), ("error", cases["002-eq3"])]
-        for label, case in steps:
-            if case is not None:
-                got = click_example(page, case, COLD_TIMEOUT_MS)
-                problems += [f"screenshot run {case.name}: {p}" for p in got.problems]
-            for name, (width, height) in SCREEN_WIDTHS.items():
-                page.set_viewport_size({"width": width, "height": height})
+    # One page per width: resizing a page leaves the theme's drawers scrolled sideways.
+    for name, (width, height) in SCREEN_WIDTHS.items():
+        page = context.new_page()
+        try:
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(base + PAGE, wait_until="load")
+            for label, case in steps:
+                if case is not None:
+                    got = click_example(page, case, COLD_TIMEOUT_MS)
+                    problems += [f"screenshot run {case.name}: {p}" for p in got.problems]
                 for theme in ("light", "dark"):
                     page.evaluate(
                         "t => { document.documentElement.dataset.theme = t;"
@@ -294,6 +295,6 @@ def take_screenshots(context: Any, base: str, out: Path) -> list[str]:
                     if wide > 1:
                         problems.append(f"{label}, {width} px, {theme}: the page scrolls {wide} px")
                     page.screenshot(path=str(out / f"check-{label}-{name}-{theme}.png"))
-    finally:
-        page.close()
+        finally:
+            page.close()
     return problems

@@ -254,6 +254,11 @@ function init(root) {
       parts.push(lhs);
     }
     results.replaceChildren(...parts, list);
+    // A long line scrolls in its box: bring the underlined text into view.
+    for (const here of results.querySelectorAll(".gp-checker-here")) {
+      const box = here.parentElement;
+      box.scrollLeft = Math.max(0, here.offsetLeft - box.offsetLeft - box.clientWidth / 3);
+    }
     typeset(results);
   }
 
