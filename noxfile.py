@@ -233,7 +233,11 @@ def browser(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmark(session: nox.Session) -> None:
-    """Measure accuracy, scaling, verify, build cost and page weight; write the results."""
+    """Measure accuracy, scaling, verify, build cost and page weight, and the checker page.
+
+    Writes benchmarks/results.json and benchmarks/checker_page.json; the checker page is timed
+    in headless Chromium on the built site (`nox -s docs` first, or pass `-- --skip checker`).
+    """
     # browser: the page weights are measured in headless Chromium (tools/browser_check.py).
     install(session, "docs", "bench", "browser")
     ensure_chromium(session)

@@ -21,6 +21,10 @@ Modules, each named after what it measures:
 ``build_cost``
     The site build with execution, without execution, and a no-change rebuild in the
     live-reload (cache) configuration.
+``checker_page``
+    The "Check your derivation" page in headless Chromium: cold start to the first verdict of a
+    6-line derivation, re-check time, and what the page transfers (Pyodide, wheels, the rest).
+    Writes its own ``benchmarks/checker_page.json``.
 ``machine``
     CPU, core count, library versions, date and load average, stored with the results.
 

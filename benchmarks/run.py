@@ -5,7 +5,9 @@ Usage (from the repository root)::
     python -m benchmarks.run                # everything, as `nox -s benchmark` does
     python -m benchmarks.run --quick        # tiny sizes, no build: a smoke test
     python -m benchmarks.run --skip build   # leave out a part (accuracy, scaling, verify,
-                                            # latex, build, weight)
+                                            # latex, build, weight, checker: the checker page
+                                            # in Chromium, on the built site; it writes
+                                            # checker_page.json)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from benchmarks import (
     accuracy,
     build_cost,
+    checker_page,
     latex_check,
     machine,
     page_weight,
@@ -26,7 +29,7 @@ from benchmarks import (
 )
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-PARTS = ("accuracy", "scaling", "verify", "latex", "build", "weight")
+PARTS = ("accuracy", "scaling", "verify", "latex", "build", "weight", "checker")
 BUILDS = ("full", "no_execution", "serve_first", "serve_rebuild")
 # 3: no kernel forkserver; builds carry the pages they executed, the run the execution CPU
 # seconds per page.
@@ -255,11 +258,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip", action="append", default=[], choices=PARTS)
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
-    skip = set(args.skip) | ({"build", "weight"} if args.quick else set())
+    skip = set(args.skip) | ({"build", "weight", "checker"} if args.quick else set())
     results = run(tuple(p for p in PARTS if p not in skip), quick=args.quick, out=args.out)
     write(results, args.out)
     print(report(results))
     print(f"\nwrote {args.out}")
+    if "checker" not in skip:  # its own results file: checker_page.json
+        print()
+        checker_page.main([])
 
 
 if __name__ == "__main__":
