@@ -20,13 +20,12 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 # tools/ is a folder of scripts: the shared machinery sits beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from npm_vendor import NpmPackage, static_dir
+from npm_vendor import NpmPackage, fetch_cli, static_dir
 from npm_vendor import install as _install
 from npm_vendor import is_current as _is_current
 
@@ -70,16 +69,7 @@ def install(dest: Path, tarball: Path | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="default: %(default)s")
-    parser.add_argument("--tarball", type=Path, help="use this mathjax .tgz instead of npm")
-    parser.add_argument("--force", action="store_true", help="fetch even if present")
-    args = parser.parse_args(argv)
-    if is_current(args.dest) and not args.force:
-        print(f"mathjax@{VERSION} already in {static_dir(args.dest)}")
-        return 0
-    install(args.dest, args.tarball)
-    print(f"mathjax@{VERSION} verified and installed in {static_dir(args.dest)}")
+    fetch_cli(MATHJAX, DEFAULT_DEST, __doc__, argv)
     return 0
 
 

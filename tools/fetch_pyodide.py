@@ -25,7 +25,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from pathlib import Path
 
 # tools/ is a folder of scripts: the shared machinery sits beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from npm_vendor import NpmPackage, install, is_current, static_dir
+from npm_vendor import NpmPackage, fetch_cli, static_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "constraints.txt"
@@ -138,16 +137,7 @@ def build_gradproof_wheel(dest: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="default: %(default)s")
-    parser.add_argument("--tarball", type=Path, help="use this pyodide .tgz instead of npm")
-    parser.add_argument("--force", action="store_true", help="fetch Pyodide even if present")
-    args = parser.parse_args(argv)
-    if is_current(PYODIDE, args.dest) and not args.force:
-        print(f"{PYODIDE.spec} already in {static_dir(args.dest)}")
-    else:
-        install(PYODIDE, args.dest, args.tarball)
-        print(f"{PYODIDE.spec} verified and installed in {static_dir(args.dest)}")
+    args = fetch_cli(PYODIDE, DEFAULT_DEST, __doc__, argv)
     wheels = fetch_wheels(args.dest)
     built = build_gradproof_wheel(args.dest)
     print(f"wheels in {wheel_dir(args.dest)}: {', '.join([*wheels, built.name])}")

@@ -10,6 +10,7 @@ integrity, so a second run with the same pin downloads nothing (:func:`is_curren
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import shutil
@@ -19,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NpmPackage", "install", "integrity_of", "is_current", "static_dir"]
+__all__ = ["NpmPackage", "fetch_cli", "install", "integrity_of", "is_current", "static_dir"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,23 @@ def install(package: NpmPackage, dest: Path, tarball: Path | None = None) -> Non
         static_dir(dest).mkdir(parents=True, exist_ok=True)
         shutil.move(staged, static_dir(dest) / package.folder)
         _stamp(dest).write_text(package.integrity + "\n", encoding="utf-8")
+
+
+def fetch_cli(
+    package: NpmPackage, default_dest: Path, doc: str, argv: list[str] | None = None
+) -> argparse.Namespace:
+    """The fetch tools' command line: ``--dest``, ``--tarball``, ``--force``; fetch if needed.
+
+    Returns the parsed arguments, for a tool that does more after the fetch.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--dest", type=Path, default=default_dest, help="default: %(default)s")
+    parser.add_argument("--tarball", type=Path, help=f"use this {package.name} .tgz, not npm")
+    parser.add_argument("--force", action="store_true", help="fetch even if present")
+    args = parser.parse_args(argv)
+    if is_current(package, args.dest) and not args.force:
+        print(f"{package.spec} already in {static_dir(args.dest)}")
+    else:
+        install(package, args.dest, args.tarball)
+        print(f"{package.spec} verified and installed in {static_dir(args.dest)}")
+    return args
