@@ -6,7 +6,10 @@ reader's browser on Pyodide. Everything it loads ships in the site's ``_static``
 - ``pyodide/``: the npm package ``pyodide@314.0.8`` (``npm pack``, or ``--tarball``), checked
   against the sha512 pinned below, only the files ``loadPyodide`` fetches;
 - ``pyodide/wheels/``: the pure-Python wheels of sympy, mpmath and lark at the versions pinned
-  in ``constraints.txt`` (``pip download``; Pyodide's own packages would come from a CDN), and
+  in ``constraints.txt`` (``pip download``; Pyodide's own packages would come from a CDN),
+  compiled to bytecode by that Pyodide in Node, their test suites left out
+  (``tools/pyodide_compile.mjs``: importing SymPy from source took most of a cold start in the
+  browser), and
   gradproof's own wheel, built from this tree on every run so the page checks with the code
   that is being built. NumPy is not among them: there is no offline NumPy for Pyodide, and the
   reader and verifier do not import it.
@@ -15,7 +18,7 @@ The files land in ``_build/pyodide/static``; the site's ``derivation_checker`` e
 them into the build of a page that has the checker, and refuses to build one when they are
 missing or the gradproof wheel differs from the installed package. ``nox -s docs`` runs this
 before the build (the build itself fetches nothing). Pyodide is downloaded once (a stamp
-records its integrity); the PyPI wheels once per pinned version.
+records its integrity); the PyPI wheels are downloaded and compiled once per pinned version.
 
 Usage::
 
@@ -30,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 # tools/ is a folder of scripts: the shared machinery sits beside this file.
@@ -91,29 +95,54 @@ def _wheel_name(requirement: str) -> str:
     return f"{name}-{version}-py3-none-any.whl"
 
 
+def is_compiled(wheel: Path) -> bool:
+    """Tell whether a wheel holds bytecode in place of its modules (see :func:`compile_wheels`)."""
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+    return any(n.endswith(".pyc") for n in names) and not any(n.endswith(".py") for n in names)
+
+
+def compile_wheels(dest: Path, source: Path, names: list[str]) -> None:
+    """Bytecode for Pyodide's Python, made by that Pyodide in Node (tools/pyodide_compile.mjs)."""
+    node = shutil.which("node")
+    if node is None:
+        msg = "node was not found on PATH: install Node.js (npm comes with it)"
+        raise SystemExit(msg)
+    script = Path(__file__).resolve().parent / "pyodide_compile.mjs"
+    pyodide = static_dir(dest) / PYODIDE.folder
+    subprocess.run(
+        [node, str(script), str(pyodide), str(source), str(wheel_dir(dest)), *names], check=True
+    )
+
+
 def fetch_wheels(dest: Path) -> list[str]:
-    """Download the pinned pure-Python wheels that are missing; drop any other version."""
+    """The pinned pure-Python wheels, downloaded and compiled when missing; no other version."""
     wanted = pinned()
     folder = wheel_dir(dest)
     folder.mkdir(parents=True, exist_ok=True)
-    names = {_wheel_name(r) for r in wanted}
+    names = {_wheel_name(r): r for r in wanted}
     for old in folder.glob("*.whl"):
         if old.name not in names and not old.name.startswith("gradproof-"):
             old.unlink()
-    missing = [r for r in wanted if not (folder / _wheel_name(r)).is_file()]
+    missing = [
+        n for n in sorted(names) if not (folder / n).is_file() or not is_compiled(folder / n)
+    ]
     if missing:
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
-                *("--only-binary=:all:", "--python-version", PYODIDE_PYTHON),
-                *("-d", str(folder), *missing),
-            ],
-            check=True,
-        )
-    for name in names:
-        if not (folder / name).is_file():
-            msg = f"pip did not leave {name} in {folder}: is there a pure-Python wheel?"
-            raise SystemExit(msg)
+        with tempfile.TemporaryDirectory(prefix="gradproof-wheels-") as tmp:
+            subprocess.run(
+                [
+                    *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
+                    *("--only-binary=:all:", "--python-version", PYODIDE_PYTHON),
+                    *("-d", tmp, *(names[n] for n in missing)),
+                ],
+                check=True,
+            )
+            for name in missing:
+                if not (Path(tmp) / name).is_file():
+                    msg = f"pip did not download {name}: is there a pure-Python wheel?"
+                    raise SystemExit(msg)
+            print(f"compiling {', '.join(missing)} for Pyodide's Python {PYODIDE_PYTHON}")
+            compile_wheels(dest, Path(tmp), missing)
     return sorted(names)
 
 
