@@ -138,3 +138,12 @@ def test_wrong_expectations_fail_in_the_browser(browser: tuple[Any, str]) -> Non
     link = checker_browser.open_link(b.context, base, wrong_link, right.shown["share"])
     assert any("verdicts" in p for p in link.problems), link.problems
     assert b.offsite == []
+
+
+@pytest.mark.slow
+def test_the_no_javascript_check_fails_a_page_that_runs_scripts(browser: tuple[Any, str]) -> None:
+    b, base = browser
+    assert checker_browser.without_javascript(b.context, base).problems == []
+    problems = checker_browser.without_javascript(b.context, base, disable=False).problems
+    assert "no visible note on how to run gradproof check" in problems
+    assert "the form shows, though nothing could run it" in problems

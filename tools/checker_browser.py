@@ -11,7 +11,8 @@ The cases come from ``src/gradproof/latex/examples.toml`` (the tests' and the pa
   each ✗, the math typeset; for the example that cannot be read, the error's message, and the
   underlined text at the recorded column;
 - a shared link: the page's own "Link to this derivation" after an example, opened in a fresh
-  page, fills the form and gives the same verdicts; and a hand-written ``#d=…`` link.
+  page, fills the form and gives the same verdicts; and a hand-written ``#d=…`` link;
+- with scripts switched off, the form is hidden and a note says how to run ``gradproof check``.
 
 With ``screenshots`` it saves the page at 1400 and 390 px, light and dark: before a check, after
 one, and with a parse error. ``tests/test_checker_browser.py`` shows that a wrong expectation
@@ -218,6 +219,32 @@ def open_link(context: Any, base: str, case: Case, link: str) -> Outcome:
         page.close()
 
 
+def without_javascript(context: Any, base: str, *, disable: bool = True) -> Outcome:
+    """With scripts off the form stays hidden and the note on ``gradproof check`` shows."""
+    page = context.new_page()
+    try:
+        if disable:  # Chromium's own switch, through the DevTools protocol
+            context.new_cdp_session(page).send(
+                "Emulation.setScriptExecutionDisabled", {"value": True}
+            )
+        page.goto(base + PAGE, wait_until="load")
+        seen = page.evaluate(
+            """() => ({
+              note: [...document.querySelectorAll('.gp-checker-noscript')]
+                .filter(e => e.checkVisibility()).map(e => e.innerText).join(' '),
+              form: document.getElementById('gp-checker').checkVisibility(),
+            })"""
+        )
+    finally:
+        page.close()
+    out = Outcome("without JavaScript", shown=seen | {"summary": "the note on gradproof check"})
+    if "gradproof check FILE" not in seen["note"]:
+        out.problems.append("no visible note on how to run gradproof check")
+    if seen["form"]:
+        out.problems.append("the form shows, though nothing could run it")
+    return out
+
+
 def run_cases(context: Any, base: str, cases: Iterable[Case]) -> list[Outcome]:
     """Click through `cases` on one page: Python starts once, for the first."""
     outcomes: list[Outcome] = []
@@ -253,6 +280,7 @@ def check_checker_page(
     own_case = next(c for c in cases if c.name == own.name)
     outcomes.append(open_link(browser.context, base, own_case, own.shown["share"]))
     outcomes.append(open_link(browser.context, base, asker, written))
+    outcomes.append(without_javascript(browser.context, base))
     report = [
         (f"{PAGE} [{o.name}]", f"{o.seconds:.1f} s {o.shown.get('summary', '')}", o.problems)
         for o in outcomes
