@@ -170,6 +170,11 @@ function init(root) {
     return node;
   };
   const math = (tex) => el("span", "math notranslate nohighlight", `\\(${tex}\\)`);
+  // Text with $...$ relations (a scope: "assuming $\sum_k p_k = 1$"), the relations typeset.
+  function withMath(node, text) {
+    text.split(/\$([^$]+)\$/).forEach((part, k) => node.append(k % 2 ? math(part) : part));
+    return node;
+  }
   const number = (v) => (Array.isArray(v) ? `(${v.map(number).join(", ")})` : `${+v.toPrecision(6)}`);
 
   // The engine names the logits z and the targets p; say them in the derivation's letters.
@@ -203,7 +208,7 @@ function init(root) {
     head.lastChild.append(math(`= ${line.latex}`));
     if (line.reason) head.append(el("span", "gp-checker-reason", line.reason));
     item.append(head);
-    if (ok) item.append(el("div", "gp-checker-scope", line.scope));
+    if (ok) item.append(withMath(el("div", "gp-checker-scope"), line.scope));
     else if (line.counterexample) item.append(counterexample(line.counterexample, roles));
     return item;
   }

@@ -161,6 +161,7 @@ def check_source(
     where: Iterable[str] = (),
     define: Iterable[str] = (),
     notation: Notation | str | None = None,
+    markdown: bool = False,
     **roles: Any,
 ) -> dict[str, Any]:
     r"""Read `text` (an align body) and verify every step; JSON-ready verdicts.
@@ -173,6 +174,8 @@ def check_source(
         As for :func:`gradproof.latex.read_align`.
     notation : Notation or str, optional
         The notation; or give its roles and options as keywords (``logits="x"``).
+    markdown : bool
+        Write the relations in scopes and the summary as ``$...$`` math (for a page).
 
     Returns
     -------
@@ -202,7 +205,7 @@ def check_source(
         else:
             nt = notation if notation is not None else Notation.make(**roles)
         parsed = read_align(text, nt, assume=assume, where=where, define=define)
-        return check_parsed(parsed)
+        return check_parsed(parsed, markdown=markdown)
     except LatexError as exc:
         return {"ok": False, "verdict": "error", "lines": [], "error": exc.to_dict()}
     except (ValueError, TypeError) as exc:
@@ -256,7 +259,8 @@ def check_request(request: Mapping[str, str]) -> dict[str, Any]:
     the site's letter); ``notation``, the rest of the map as ``key=value`` entries
     (``upstream_loss=F, exp_power``); and ``assume``, ``where`` and ``define``, entries separated
     by ``;``. Options that cannot be read give a result with verdict ``"error"`` whose error
-    has ``type`` ``"OptionError"``, the field, and no position in the text.
+    has ``type`` ``"OptionError"``, the field, and no position in the text. Scopes write their
+    relations as ``$...$`` math, which the page typesets.
 
     Examples
     --------
@@ -282,7 +286,7 @@ def check_request(request: Mapping[str, str]) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         return _option_error("notation", str(exc))
     lists = {key: split_list(request.get(key)) for key in ("assume", "where", "define")}
-    return check_source(request.get("latex", ""), notation=notation, **lists)
+    return check_source(request.get("latex", ""), notation=notation, markdown=True, **lists)
 
 
 def _option_error(field: str, message: str) -> dict[str, Any]:
