@@ -7,27 +7,16 @@ constraints.txt does not pin, a wheel still holding source.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import sys
 import tarfile
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from test_browser_check import _load_tool  # tools/ holds scripts, not a package
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look the module up while the class is created
-    spec.loader.exec_module(module)
-    return module
 
 
 fetch_pyodide = _load_tool("fetch_pyodide")
