@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_browser_check import _load_tool  # tools/ holds scripts, not a package
+from test_build import _load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
