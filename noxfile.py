@@ -243,7 +243,10 @@ def benchmark(session: nox.Session) -> None:
     ensure_chromium(session)
     fetch_mathjax(session)
     fetch_pyodide(session)
-    session.run("python", "-m", "benchmarks.run", *session.posargs)
+    # tools/ on the path, as pytest has it: the browser checks are scripts there, not a package.
+    session.run(
+        "python", "-m", "benchmarks.run", *session.posargs, env={"PYTHONPATH": str(ROOT / "tools")}
+    )
 
 
 @nox.session(default=False)

@@ -30,7 +30,6 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +39,6 @@ from benchmarks import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "checker_page.json"
-TOOLS = ROOT / "tools"
 REPEATS = 3
 COLD_TARGET_SECONDS = 20.0
 RECHECK_TARGET_SECONDS = 3.0
@@ -50,9 +48,8 @@ EDIT = ("= q_i - p_i", "= q_i + p_i")
 
 
 def _tools() -> tuple[Any, Any]:
-    if str(TOOLS) not in sys.path:
-        sys.path.insert(0, str(TOOLS))
-    import browser_check  # noqa: PLC0415  (tools/ is a folder of scripts)
+    # tools/ is a folder of scripts: `nox -s benchmark` puts it on PYTHONPATH, as pytest does.
+    import browser_check  # noqa: PLC0415
     import checker_browser  # noqa: PLC0415
 
     return browser_check, checker_browser

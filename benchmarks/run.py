@@ -1,6 +1,7 @@
 """Run every benchmark, print a table, write benchmarks/results.json.
 
-Usage (from the repository root)::
+Usage (from the repository root, with ``tools/`` on ``PYTHONPATH`` as ``nox -s benchmark`` and
+pytest have it: the browser measurements use the scripts there)::
 
     python -m benchmarks.run                # everything, as `nox -s benchmark` does
     python -m benchmarks.run --quick        # tiny sizes, no build: a smoke test

@@ -6,12 +6,6 @@ The timing itself runs in headless Chromium (``nox -s benchmark``); no time is a
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # benchmarks/ is a folder at the root, not an installed package
 
 from benchmarks import checker_page
 

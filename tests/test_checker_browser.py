@@ -14,14 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import browser_check
+import checker_browser
 import pytest
-from test_browser_check import _load  # tools/ holds scripts, not a package
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 
-
-checker_browser = _load(ROOT / "tools" / "checker_browser.py")
 CASES = {case.name: case for case in checker_browser.page_cases()}
 
 
@@ -94,7 +93,6 @@ def test_a_link_says_what_the_page_writes() -> None:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415  (browser group only)
 
-    browser_check = _load(ROOT / "tools" / "browser_check.py")
     if not (SITE / checker_browser.PAGE).is_file():
         pytest.fail(f"no {checker_browser.PAGE} in {SITE}: run `nox -s docs` first")
     profile = Path(tempfile.mkdtemp(prefix="gradproof-chromium-"))

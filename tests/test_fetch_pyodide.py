@@ -8,19 +8,15 @@ constraints.txt does not pin, a wheel still holding source.
 from __future__ import annotations
 
 import io
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
+import fetch_pyodide
+import npm_vendor
 import pytest
-from test_build import _load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-fetch_pyodide = _load_tool("fetch_pyodide")
-npm_vendor = sys.modules["npm_vendor"]  # imported by fetch_pyodide from tools/
 
 
 def _tarball(path: Path, files: dict[str, bytes]) -> Path:

@@ -59,9 +59,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-# tools/ is a folder of scripts: the checker page's own checks sit beside this file.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import checker_browser
+import checker_browser  # beside this script, so on the path when it runs
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags of FACTS.md: without the background-networking ones Chromium keeps trying to reach

@@ -23,8 +23,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# tools/ is a folder of scripts: the shared machinery sits beside this file.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from npm_vendor import NpmPackage, fetch_cli, static_dir
 from npm_vendor import install as _install
 from npm_vendor import is_current as _is_current

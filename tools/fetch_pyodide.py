@@ -36,8 +36,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-# tools/ is a folder of scripts: the shared machinery sits beside this file.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from npm_vendor import NpmPackage, fetch_cli, static_dir
 
 ROOT = Path(__file__).resolve().parent.parent
