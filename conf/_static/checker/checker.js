@@ -189,8 +189,12 @@ function init(root) {
     const setting = Object.entries(cx.setting).map(([k, v]) => `${k} = ${v}`);
     const point = Object.entries(cx.point).map(([k, v]) => `${letterOf(k, roles)} = ${number(v)}`);
     box.append(el("span", "gp-checker-cx-where", `At ${[...setting, ...point].join(", ")}:`));
-    box.append(el("span", "gp-checker-cx-value", `the line before is ${number(cx.previous_line)}`));
-    box.append(el("span", "gp-checker-cx-value", `this line is ${number(cx.this_line)}`));
+    // The engine's digits when it gives them (as many as show the two sides differ).
+    const before = cx.previous_text || number(cx.previous_line);
+    const after = cx.this_text || number(cx.this_line);
+    box.append(el("span", "gp-checker-cx-value", `the line before is ${before}`));
+    box.append(el("span", "gp-checker-cx-value", `this line is ${after}`));
+    if (cx.difference) box.append(el("span", "gp-checker-cx-value", `difference ${cx.difference}`));
     return box;
   }
 
@@ -203,7 +207,10 @@ function init(root) {
     mark.setAttribute("role", "img");
     mark.setAttribute("aria-label", ok ? "verified" : "false");
     const head = el("div", "gp-checker-step");
-    head.append(mark, el("span", "gp-checker-where", `step ${line.step} (line ${line.line})`));
+    head.append(mark);
+    // The engine's short scope by the mark ("every n", "n = 2…5"), as on the site's own pages.
+    if (ok && line.label) head.append(el("span", "gp-checker-label", line.label));
+    head.append(el("span", "gp-checker-where", `step ${line.step} (line ${line.line})`));
     head.append(el("span", "gp-checker-eq"));
     head.lastChild.append(math(`= ${line.latex}`));
     if (line.reason) head.append(el("span", "gp-checker-reason", line.reason));
