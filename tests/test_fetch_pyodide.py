@@ -52,6 +52,27 @@ def test_a_tarball_with_the_pinned_integrity_is_unpacked(tmp_path: Path) -> None
     assert npm_vendor.is_current(package, dest)
     shipped = sorted(p.name for p in (dest / "static" / "pyodide").iterdir())
     assert shipped == sorted(fetch_pyodide.PYODIDE.keep)  # the source map is left out
+    # A new pin makes the copy stale: the next run fetches again.
+    repinned = npm_vendor.NpmPackage(**{**vars(package), "integrity": "sha512-other"})
+    assert not npm_vendor.is_current(repinned, dest)
+
+
+def test_the_command_line_fetches_once_and_again_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tarball = _tarball(tmp_path / "p.tgz", {"pyodide.mjs": b"export {};"})
+    package = npm_vendor.NpmPackage(
+        name="pyodide",
+        version="0",
+        integrity=npm_vendor.integrity_of(tarball),
+        keep=("pyodide.mjs",),
+        folder="pyodide",
+        entry="pyodide.mjs",
+    )
+    argv = ["--dest", str(tmp_path / "dest"), "--tarball", str(tarball)]
+    for extra, said in [([], "verified"), ([], "already in"), (["--force"], "verified")]:
+        npm_vendor.fetch_cli(package, tmp_path / "unused", "doc", [*argv, *extra])
+        assert said in capsys.readouterr().out
 
 
 def test_the_wheels_are_the_pinned_versions(tmp_path: Path) -> None:
