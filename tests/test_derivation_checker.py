@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from derivation_checker import RUNTIME, WHEELS, runtime_problem
-from test_build import ROOT, build, mathjax_dir  # noqa: F401 (fixture)
+from tiny_site import ROOT, build
 
 from gradproof.latex.examples import examples
 
