@@ -28,9 +28,11 @@ def shown(verdicts: list[str], **line: str) -> dict[str, Any]:
     """What the page would show for these verdicts, each line well formed unless overridden."""
     lines = []
     for v in verdicts:
-        entry = {"verdict": v, "scope": "", "cx": "", "message": "", "here": "", "column": 0}
+        entry = {"verdict": v, "scope": "", "label": "", "cx": "", "message": "", "here": ""}
+        entry["column"] = 0
         if v == "true":
             entry["scope"] = "checked exactly for n = 2, 3, 4, 5 at every i"
+            entry["label"] = "n = 2…5"
         if v == "false":
             entry["cx"] = "At n = 2, i = 1, o = (0.1, 0.2):the line before is 1this line is 2"
         lines.append(entry | line)
@@ -133,3 +135,24 @@ def test_the_no_javascript_check_fails_a_page_that_runs_scripts(browser: tuple[A
     problems = checker_browser.without_javascript(b.context, base, disable=False).problems
     assert "no visible note on how to run gradproof check" in problems
     assert "the form shows, though nothing could run it" in problems
+
+
+@pytest.mark.slow
+def test_the_preview_check_fails_a_stale_or_broken_preview(browser: tuple[Any, str]) -> None:
+    b, base = browser
+    page = b.context.new_page()
+    try:
+        page.goto(base + checker_browser.PAGE, wait_until="load")
+        page.fill("#gp-checker-input", r"q_i &= \frac{e^{z_i}}{\sum_k e^{z_k}}")
+        assert checker_browser.preview_problems(page) == []
+        page.fill("#gp-checker-input", r"q_i &= q^{2}^{3}")  # TeX's "double exponent"
+        assert checker_browser.preview_problems(page) == ["the preview shows a TeX error"]
+        page.fill("#gp-checker-input", r"q_i &= \frac{e^{z_i}")  # a brace left open: not typeset
+        broken = checker_browser.preview_problems(page, timeout_ms=2000)
+        assert broken == ["the preview does not show the derivation typeset"]
+        # Text put in without an input event: the preview still shows the old derivation.
+        page.evaluate("() => { document.getElementById('gp-checker-input').value = 'p_i &= p_i'; }")
+        stale = checker_browser.preview_problems(page, timeout_ms=2000)
+        assert stale == ["the preview does not show the derivation typeset"]
+    finally:
+        page.close()

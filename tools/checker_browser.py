@@ -7,9 +7,9 @@ SymPy, Lark and gradproof's wheel); every request outside 127.0.0.1 is blocked a
 The cases come from ``src/gradproof/latex/examples.toml`` (the tests' and the page's examples):
 
 - every example the page offers, loaded with its button: the verdict of each line
-  (``data-verdict``), a scope under each ✓, a counterexample (setting, point, both values) under
-  each ✗, the math typeset; for the example that cannot be read, the error's message, and the
-  underlined text at the recorded column;
+  (``data-verdict``), a scope under each ✓, a counterexample (setting, point, both values)
+  under each ✗, the math typeset, the live preview of the text; for the example that cannot be
+  read, the error's message, and the underlined text at the recorded column;
 - a shared link: the page's own "Link to this derivation" after an example, opened in a fresh
   page, fills the form and gives the same verdicts; and a hand-written ``#d=…`` link;
 - with scripts switched off, the form is hidden and a note says how to run ``gradproof check``.
@@ -64,6 +64,13 @@ _STATE_JS = """() => {
       .map(r => [r, document.querySelector(`input[name="${r}"]`).value])),
     share: document.getElementById('gp-checker-share').getAttribute('href'),
   };
+}"""
+
+# The preview holds typeset math made from the editor's current text.
+_PREVIEW_JS = """() => {
+  const preview = document.getElementById('gp-checker-preview');
+  return preview.dataset.tex === document.getElementById('gp-checker-input').value.trim()
+    && preview.querySelector('mjx-container') !== null;
 }"""
 
 # Scroll (vertically only) to an element, let fonts settle; how far the page scrolls sideways.
@@ -197,7 +204,20 @@ def click_example(page: Any, case: Case, timeout_ms: int = CHECK_TIMEOUT_MS) -> 
     out = Outcome(case.name, time.perf_counter() - started, judge(case, shown), shown)
     if shown["editor"] != case.latex:
         out.problems.append("the editor does not hold the example's text")
+    if case.error is None:  # text that cannot be read may not typeset either
+        out.problems += preview_problems(page)
     return out
+
+
+def preview_problems(page: Any, timeout_ms: int = CHECK_TIMEOUT_MS) -> list[str]:
+    """The live preview must show the editor's derivation typeset, without TeX errors."""
+    try:  # it follows the editor a quarter of a second later
+        page.wait_for_function(_PREVIEW_JS, timeout=timeout_ms)
+    except Exception:  # noqa: BLE001  (Playwright's TimeoutError: the browser group only)
+        return ["the preview does not show the derivation typeset"]
+    if page.evaluate("() => !!document.querySelector('#gp-checker-preview mjx-merror')"):
+        return ["the preview shows a TeX error"]
+    return []
 
 
 def open_link(context: Any, base: str, case: Case, link: str) -> Outcome:

@@ -291,6 +291,7 @@ function init(root) {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(() => {
       const tex = editor.value.trim();
+      preview.dataset.tex = tex; // what the preview shows, for the browser checks
       if (window.MathJax && MathJax.typesetClear) MathJax.typesetClear([preview]);
       if (!tex) {
         preview.replaceChildren();
