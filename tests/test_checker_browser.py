@@ -55,6 +55,8 @@ def test_judge_accepts_what_the_example_records() -> None:
         (shown(["true", "true", "true"]), "verdicts"),
         (shown(["false", "true"]), "verdicts"),
         (shown(["false", "true", "true"], scope=""), "without a scope"),
+        (shown(["false", "true", "true"], label=""), "without its scope label"),
+        (shown(["false", "true", "true"], label="every n"), "label 'every n' but scope"),
         (shown(["false", "true", "true"], cx="At n = 2: nothing else"), "without a counterexample"),
         ({**shown(["false", "true", "true"]), "state": "running"}, "not 'done'"),
         ({**shown(["false", "true", "true"]), "untypeset": 1}, "math in the results"),

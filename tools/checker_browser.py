@@ -7,9 +7,10 @@ SymPy, Lark and gradproof's wheel); every request outside 127.0.0.1 is blocked a
 The cases come from ``src/gradproof/latex/examples.toml`` (the tests' and the page's examples):
 
 - every example the page offers, loaded with its button: the verdict of each line
-  (``data-verdict``), a scope under each ✓, a counterexample (setting, point, both values)
-  under each ✗, the math typeset, the live preview of the text; for the example that cannot be
-  read, the error's message, and the underlined text at the recorded column;
+  (``data-verdict``), the engine's scope label by each ✓ and its scope under it, a
+  counterexample (setting, point, both values) under each ✗, the math typeset, the live
+  preview of the text; for the example that cannot be read, the error's message, and the
+  underlined text at the recorded column;
 - a shared link: the page's own "Link to this derivation" after an example, opened in a fresh
   page, fills the form and gives the same verdicts; and a hand-written ``#d=…`` link;
 - with scripts switched off, the form is hidden and a note says how to run ``gradproof check``.
@@ -54,6 +55,7 @@ _STATE_JS = """() => {
     lines: lines.map(li => ({
       verdict: li.dataset.verdict,
       scope: text(li, '.gp-checker-scope'),
+      label: text(li, '.gp-checker-label'),
       cx: text(li, '.gp-checker-cx'),
       message: text(li, '.gp-checker-message'),
       here: text(li, '.gp-checker-here'),
@@ -159,6 +161,13 @@ def judge(case: Case, shown: dict[str, Any]) -> list[str]:
     for number, line in enumerate(lines, 1):
         if line["verdict"] == "true" and not line["scope"].strip():
             p.append(f"step {number}: ✓ without a scope")
+        # The short label by the mark says "every n" exactly when the scope does.
+        if line["verdict"] == "true" and not line["label"].strip():
+            p.append(f"step {number}: ✓ without its scope label")
+        elif line["verdict"] == "true" and (line["label"] == "every n") != line["scope"].startswith(
+            "for every n"
+        ):
+            p.append(f"step {number}: label {line['label']!r} but scope {line['scope']!r}")
         if line["verdict"] == "false" and not (
             line["cx"].startswith("At n = ")
             and "the line before is" in line["cx"]
