@@ -267,8 +267,8 @@ def check_request(request: Mapping[str, str]) -> dict[str, Any]:
     >>> out = check_request({"latex": r"\frac{\partial L}{\partial o_i} &= p_i - y_i",
     ...                      "logits": "o", "targets": "y", "softmax": "p", "loss": "L",
     ...                      "notation": "upstream_loss=F", "assume": r"\sum_k y_k = 1"})
-    >>> out["verdict"], out["lines"][0]["status"]
-    ('true', 'exact')
+    >>> out["verdict"], out["lines"][0]["label"]
+    ('true', 'every n')
     >>> check_request({"latex": "q_i &= q_i", "logits": "q", "softmax": "q"})["error"]["message"]
     'notation gives the letter q to both logits and softmax'
     """
