@@ -1042,6 +1042,10 @@ c_plain = sp.Symbol("c")  # no sign given: read as a real number
 T_pos = sp.Symbol("T", positive=True)
 T_real = sp.Symbol("T", real=True)  # a temperature as the reader declares it: sign unknown
 V = sp.IndexedBase("V")  # a matrix the notation does not declare
+# Bases that print as the notation's z, W and q but are other symbols (round 2, finding 1).
+z_pos = sp.IndexedBase("z", positive=True)
+W_pos = sp.IndexedBase("W", positive=True)
+q_plain = sp.IndexedBase("q")
 
 
 @dataclass(frozen=True)
@@ -1324,6 +1328,25 @@ CASES = [
     DeriveCase("undefined_on_one_side", "the second line divides by 0 everywhere",
          lambda: _chain(z[i], z[i] + 1 / (q(i) - softmax_expr(i))),
          ("error", ValueError, "on one side or both")),
+    # Round 2, F1. A base named like the notation's but declared otherwise is another symbol.
+    DeriveCase("loss_in_logits_declared_positive", "dL/dz_i = 0 was every n: z(positive) "
+         "is not the z q is built on; the truth is q_i (g_i - sum g q)",
+         lambda: _chain(Derivative(L, z_pos[i]), sp.S.Zero),
+         ("error", ValueError, "not the notation's z")),
+    DeriveCase("softmax_in_logits_declared_positive", "dq_i/dz_i = 0 was every n; it is "
+         "q_i (1 - q_i)", lambda: _chain(Derivative(q(i), z_pos[i]), sp.S.Zero),
+         ("error", ValueError, "not the notation's z")),
+    DeriveCase("weights_declared_positive", "dJ/dW+_id + dW+_id/dW_id = (q_i - p_i) x_d mixed "
+         "two readings of W", lambda: _chain(
+             Derivative(J, W_pos[i, d]) + Derivative(W_pos[i, d], W[i, d]),
+             (q(i) - p[i]) * x[d], assume=SUM_P_IS_1, linear_layer=True),
+         ("error", ValueError, "not the notation's W")),
+    DeriveCase("log_square_of_positive_logit", "log(z+_i^2) = 2 log z_i: the ✗ listed four "
+         "z values at n = 2", lambda: _chain(log(z_pos[i] ** 2), 2 * log(z[i])),
+         ("error", ValueError, "not the notation's z")),
+    DeriveCase("base_named_like_the_softmax", "IndexedBase('q')[i] prints as q_i = q(i) but is "
+         "a free real number", lambda: _chain(q_plain[i], q(i)),
+         ("error", ValueError, "prints like the notation's q")),
 ]
 # fmt: on
 

@@ -10,7 +10,9 @@ transpose, or ``z[d]`` with ``d`` an input). A Kronecker delta, a restriction or
 relation compares two indices of one dimension.
 
 ``check_sizes`` refuses, before anything is built, a sweep of settings too large to check, and
-``check_symbols`` a plain symbol named like an entry (``Symbol("z_1")`` is not ``z[1]``).
+``check_symbols`` a plain symbol named like an entry (``Symbol("z_1")`` is not ``z[1]``), and
+``check_bases`` a base named like the notation's that is not it (``IndexedBase("z",
+positive=True)`` is not ``z``).
 
 >>> from sympy import Derivative
 >>> from gradproof.derive.notation import W, d, i, x, z
@@ -45,6 +47,7 @@ from gradproof.derive.notation import (
 __all__ = [
     "MAX_DIMENSION",
     "MAX_SETTINGS",
+    "check_bases",
     "check_indices",
     "check_sizes",
     "check_symbols",
@@ -210,6 +213,7 @@ def check_symbols(exprs: Sequence[sp.Basic]) -> None:
     labels = {str(b.label) for b in (z, p, g, x, W, qv)}
     for e in exprs:
         labels.update(str(b.label) for b in e.atoms(sp.IndexedBase))
+        check_bases(e)
     for e in exprs:
         for s_ in sorted(e.atoms(sp.Symbol), key=str):
             if s_.is_integer or s_ in _DIMS or isinstance(s_, sp.Dummy):
@@ -229,3 +233,47 @@ def check_symbols(exprs: Sequence[sp.Basic]) -> None:
                     "another name"
                 )
                 raise ValueError(msg)
+
+
+#: The notation's bases, by the name they print with; and the named quantities' letters, which
+#: a base must not take either (``IndexedBase("s")[i]`` prints as ``s_i`` = g_i q_i does).
+_NOTATION_BASES = {str(b.label): b for b in (z, p, g, x, W)}
+_NAMED_LETTERS = ("q", "s", "J", "L", "n", "D")
+
+
+def check_bases(expr: sp.Basic) -> None:
+    """Refuse a base named like one of the notation's that is not that very base.
+
+    An entry is checked as a symbol named by its base and indices (``z_1``) that carries the
+    base's domain: ``IndexedBase("z", positive=True)[1]`` prints as ``z_1`` but is another
+    symbol than the logit ``z[1]``, so a derivative in it would leave the softmax alone and a
+    line would mix two readings of one printed letter. The letters of ``q``, ``s``, ``J``,
+    ``L``, ``n`` and ``D`` are taken by the named quantities (``qv``, the free probabilities,
+    is the one base named ``q``).
+
+    >>> check_bases(sp.IndexedBase("z", positive=True)[1])
+    Traceback (most recent call last):
+    ...
+    ValueError: the base z is not the notation's z (it was declared with other assumptions or a shape), though it prints alike: use z from gradproof.derive, or give the base another name
+    """
+    for base in sorted(expr.atoms(sp.IndexedBase), key=str):
+        name = str(base.label)
+        own = _NOTATION_BASES.get(name)
+        if own is not None and base != own:
+            msg = (
+                f"the base {name} is not the notation's {name} (it was declared with other "
+                f"assumptions or a shape), though it prints alike: use {name} from "
+                "gradproof.derive, or give the base another name"
+            )
+            raise ValueError(msg)
+        if name in _NAMED_LETTERS and base != qv:
+            what = (
+                "the softmax q(i) (the free probabilities are qv)"
+                if name == "q"
+                else "a named quantity of the notation"
+            )
+            msg = (
+                f"the base {name} prints like the notation's {name}, which is {what}: give the "
+                "base another name"
+            )
+            raise ValueError(msg)
