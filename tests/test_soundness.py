@@ -1546,6 +1546,17 @@ ENGINE_REFUSALS = [
         {},
         "free probabilities",
     ),
+    # Round 2, F2: a definition may not take a letter the notation (and J, L) already read;
+    # each of these was ✓ "for every n" with the notation line unchanged.
+    ("definition_of_the_targets", r"p_i &= q_i", {"define": [r"p_i = q_i"]}, "is the targets"),
+    ("definition_of_the_logits", r"z_i &= 0", {"define": [r"z_i = 0"]}, "is the logits"),
+    ("definition_of_the_softmax", r"q_i &= 1", {"define": [r"q_i = 1"]}, "is the softmax"),
+    (
+        "definition_of_the_softmax_under_j",
+        r"\frac{\partial J}{\partial z_i} &= 0",
+        {"define": [r"q_i = p_i"]},
+        "is the softmax",
+    ),
 ]
 
 
@@ -1561,6 +1572,18 @@ def test_check_source_gives_verdict_error_for_what_the_engine_refuses(text, opti
     assert out["verdict"] == "error", out
     assert out["ok"] is False
     assert words in out["error"]["message"], out["error"]
+
+
+def test_a_definition_is_shown_with_every_scope_and_takes_its_letter_off_the_notation() -> None:
+    from gradproof.latex import check_source  # noqa: PLC0415
+
+    out = check_source(r"r_i &= q_i - p_i", define=[r"r_i = q_i - p_i"])
+    assert out["lines"][0]["scope"].endswith("defining r_i = q_i - p_i"), out["lines"][0]
+    # s = g q has nothing built on it: thread 004 defines its own s_j, and the notation then
+    # lists s no more (the definition is read, the weighted role is not).
+    out = check_source(r"s_i &= g_i", define=[r"s_i = g_i"])
+    assert out["verdict"] == "true", out
+    assert "weighted" not in out["notation"]
 
 
 def test_cli_exits_2_without_a_traceback_when_the_engine_refuses(tmp_path, capsys) -> None:

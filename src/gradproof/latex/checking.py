@@ -9,7 +9,7 @@ checked as asked, the engine's reason).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gradproof.latex.document import ParsedDerivation, read_align
@@ -19,14 +19,16 @@ from gradproof.latex.notation import Notation
 __all__ = ["check_parsed", "check_request", "check_source", "engine_error", "step_scope"]
 
 
-def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
+def step_scope(
+    report: Any, number: int, *, markdown: bool = False, definitions: Sequence[str] = ()
+) -> str:
     """What a ✓ on step `number` (1-based) means, from the engine's report.
 
     "for every n, proved by expansion" (or "with the sums over the other classes kept
     symbolic") when the step was proved for every n; else the sizes it was checked at and how
     (the step's ``scope_text``: exactly, or numerically with digits, points and domain); then
-    the free indices, and the assumptions and restrictions in force (as ``$...$`` math with
-    ``markdown=True``).
+    the free indices, the restrictions, assumptions and the author's `definitions` in force
+    (as ``$...$`` math with ``markdown=True``).
     """
     show = (lambda r: f"${_rel(r)}$") if markdown else _rel
     step = report.steps[number - 1]
@@ -46,6 +48,9 @@ def step_scope(report: Any, number: int, *, markdown: bool = False) -> str:
         extras.append("logits z = W x")
     if report.assume:
         extras.append("assuming " + ", ".join(show(a) for a in report.assume))
+    if definitions:
+        tex = (lambda t: f"${t}$") if markdown else (lambda t: t)
+        extras.append("defining " + ", ".join(tex(t) for t in definitions))
     return "; ".join([scope, *extras])
 
 
@@ -124,7 +129,13 @@ def check_parsed(
             "verdict": "true" if res.ok else "false",
             "status": res.status,
             "label": res.scope,  # the short label by the mark: "every n", "n = 2…5", ...
-            "scope": step_scope(report, line.number, markdown=markdown) if res.ok else "",
+            "scope": (
+                step_scope(
+                    report, line.number, markdown=markdown, definitions=parsed.definitions
+                )
+                if res.ok
+                else ""
+            ),
             "counterexample": None,
         }
         if not res.ok:

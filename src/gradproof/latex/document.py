@@ -20,7 +20,7 @@ from gradproof.latex._parser import parse_tree
 from gradproof.latex._reader import Reader
 from gradproof.latex._symbols import Context, span
 from gradproof.latex.errors import LatexSyntaxError, NotationError
-from gradproof.latex.notation import Notation
+from gradproof.latex.notation import Key, Notation, show_key
 
 __all__ = ["Line", "ParsedDerivation", "read_align"]
 
@@ -121,6 +121,10 @@ def read_align(
         _define(entry, ctx)
     ctx.source = text
     lines = _chain(text, ctx)
+    # A defined letter no longer has its role (only s's may be taken): the notation says so.
+    notation = notation.with_options(
+        roles={r: k for r, k in notation.roles.items() if k not in ctx.definitions}
+    )
     ctx_assume = Context(notation, "", ctx.definitions)
     eqs = []
     for entry in assume:
@@ -202,13 +206,56 @@ def _define(entry: str, ctx: Context) -> None:
     units = left.children[0].children if len(left.children) == 1 else []
     unit = units[0] if len(units) == 1 and units[0].data == "unit" else None
     item = unit.children[0] if unit is not None else None
-    if item is None or item.data != "item" or len(item.children) != 2:
+    if item is None or item.data != "item":
         raise NotationError(msg, entry, start, end)
     key, inner, _ = reader.symbol_key(item.children[0])
+    taken = _meaning(key, ctx.notation)
+    if taken:
+        raise NotationError(
+            f"{show_key(key)} is {taken} in the notation: a definition cannot give it another "
+            "meaning, since the engine and the rest of the derivation keep reading it so",
+            entry,
+            start,
+            end,
+            suggestion="define another letter, such as r_i",
+        )
+    if len(item.children) != 2:
+        raise NotationError(msg, entry, start, end)
     params = reader.sub_indices(item.children[1].children[0])
     if inner or not all(isinstance(p, sp.Symbol) for p in params):
         raise NotationError(msg, entry, start, end)
     ctx.definitions[key] = (tuple(params), reader.expr(exprs[1]).expr)
+
+
+# What each role's letter stands for, as a refused definition names it. The weighted gradient
+# s = g q is missing: nothing else in the notation is built on it, so a definition may take its
+# letter (thread 004 defines s_j itself); the notation then no longer lists it.
+_ROLE_MEANINGS = {
+    "logits": "the logits",
+    "targets": "the targets",
+    "softmax": "the softmax",
+    "loss": "the cross-entropy loss",
+    "upstream_loss": "the loss L",
+    "upstream": "the upstream gradient",
+    "classes": "the number of classes",
+    "inputs": "the input of the linear layer",
+    "weights": "the weights",
+    "input_size": "the input size",
+}
+
+
+def _meaning(key: Key, notation: Notation) -> str:
+    """What `key` already means in `notation` ('' when a definition may take it)."""
+    role = notation.role_of(key)
+    if role is not None:
+        return _ROLE_MEANINGS.get(role, "")
+    if key == ("tilde", notation.roles.get("softmax")):
+        return "the free probabilities"
+    if key in notation.constants:
+        return "a declared constant"
+    if key in notation.vectors:
+        return "a declared vector"
+    return {"e": "Euler's number", "\\delta": "the Kronecker delta"}.get(str(key), "")
 
 
 _WHERE = re.compile(r"^\s*([a-zA-Z])\s*(=|\\neq?(?![a-zA-Z])|≠)\s*([a-zA-Z0-9])\s*$")

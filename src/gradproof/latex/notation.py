@@ -215,7 +215,7 @@ class Notation:
         return cls.make(**given)
 
     def with_options(self, **changes: Any) -> Notation:
-        """A copy with some of the options (not roles) changed."""
+        """A copy with some fields changed (options, or the roles when a definition takes a letter)."""
         return replace(self, **changes)
 
     # ---- queries --------------------------------------------------------------------------
