@@ -1586,6 +1586,49 @@ def test_a_definition_is_shown_with_every_scope_and_takes_its_letter_off_the_not
     assert "weighted" not in out["notation"]
 
 
+# ---- evaluate: the input size is read from the arrays, never taken to be n (round 2, F3)
+# and what evaluate is given is checked as the derivation's values are (F6).
+
+_W23 = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+def test_evaluate_takes_the_input_size_from_the_arrays() -> None:
+    from gradproof.derive import evaluate  # noqa: PLC0415
+
+    # n = 2 was used for D: the third column and the third input were dropped silently.
+    assert evaluate(W[i, d], 2, {W: _W23}, order=(i, d)).tolist() == _W23
+    assert evaluate(x[d], 2, {x: (1, 2, 3)}).tolist() == [1.0, 2.0, 3.0]
+    jac = evaluate(Derivative(z[i], W[j, d]), 2, {W: _W23, x: (1, 1, 1)}, linear_layer=True)
+    assert jac.shape == (3, 2, 2)  # (D, n, n): the axes d, i, j in alphabetical order
+    assert evaluate(total(x[d], d), 2, {x: (1, 2, 3)}) == 6.0
+
+
+EVALUATE_REFUSED = [
+    # (name, expr, n, values, options, error, words)
+    ("input_size_unknown", total(W[1, d], d), 2, {}, {}, ValueError, "pass D="),
+    ("input_sizes_disagree", x[d], 2, {x: (1, 2), W: _W23}, {}, ValueError, "3 columns"),
+    ("targets_below_zero", J, 2, {z: (0, 1), p: (-1, 2)}, {}, ValueError, "nonnegative"),
+    ("free_probability_below_zero", log(qv[i]), 2, {qv: (-0.5, 1.5)}, {}, ValueError, "positive"),
+    ("symbol_named_like_a_logit", sp.Symbol("z_1"), 2, {z: (3, 4)}, {}, ValueError, "z_1"),
+    ("logits_besides_a_layer", q(i), 2, {z: (5, 5), W: [[1, 2], [3, 4]], x: (1, 1)},
+     {"linear_layer": True}, ValueError, "leave z out"),
+    ("logit_base_declared_positive", log(z_pos[i]), 2, {z_pos: (1, 2)}, {}, ValueError,
+     "not the notation's z"),
+]
+
+
+@pytest.mark.parametrize(
+    ("expr", "size", "values", "options", "error", "words"),
+    [case[1:] for case in EVALUATE_REFUSED],
+    ids=[case[0] for case in EVALUATE_REFUSED],
+)
+def test_evaluate_refuses_what_it_would_get_wrong(expr, size, values, options, error, words):
+    from gradproof.derive import evaluate  # noqa: PLC0415
+
+    with pytest.raises(error, match=words):
+        evaluate(expr, size, values, **options)
+
+
 def test_cli_exits_2_without_a_traceback_when_the_engine_refuses(tmp_path, capsys) -> None:
     from gradproof.cli import main  # noqa: PLC0415
 

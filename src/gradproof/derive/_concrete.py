@@ -287,6 +287,9 @@ class Concretizer:
         if isinstance(e, sp.KroneckerDelta):
             return self._delta(e, env)
         if isinstance(e, sp.Symbol) and e.is_integer:
+            if e in _DIMS and e not in env:
+                msg = f"the size {e} has no value here: give it ({e}=... or {e}s=...)"
+                raise ValueError(msg)
             if e not in env:
                 msg = f"index {e} has no value: give it a range with Sum(..., ({e}, 1, n))"
                 raise ValueError(msg)

@@ -15,8 +15,10 @@ import sympy as sp
 
 from gradproof._validation import as_int, as_point_values, is_int, require_sympy
 from gradproof.derive._concrete import Concretizer, free_indices, leaf_symbol
+from gradproof.derive._indices import check_bases, check_symbols
+from gradproof.derive._settings import uses_D
 from gradproof.derive._numeric import DPS
-from gradproof.derive.notation import _DIMS, D, _index_dim, base_axes
+from gradproof.derive.notation import _DIMS, D, W, _index_dim, base_axes, domain_of, x, z
 from gradproof.derive.notation import n as _N  # parameters called n (a size) shadow the symbol
 
 if TYPE_CHECKING:
@@ -68,23 +70,28 @@ def evaluate(
     import numpy as np  # noqa: PLC0415  (only evaluation returns arrays)
 
     require_sympy(expr, "expr", " such as q(i) - p[i]")
+    check_symbols([expr])  # Symbol("z_1") or IndexedBase("z", positive=True) is not z[1]
     dim_map = {_N: as_int(n, "n", minimum=1)}
     if "D" in dims:
         dim_map[D] = as_int(dims.pop("D"), "D", minimum=1)
     if dims:
         msg = f"unknown keyword arguments {sorted(dims)}; only D= is accepted"
         raise TypeError(msg)
+    arrays = as_point_values(values)
+    _check_values(arrays, linear_layer)
+    if D not in dim_map:
+        _input_size(expr, arrays, linear_layer, dim_map)
     indices = free_indices([expr])
     free = _free_values(free, _chain_free or indices, dim_map)
     free = {f: v for f, v in free.items() if f in indices}  # a chain's index this line lacks
-    point = point_from_values(values, dim_map)
+    point = point_from_values(arrays, dim_map)
     sweep = [f for f in indices if f not in free]
     if order is not None:
         if sorted(map(str, order)) != sorted(map(str, sweep)):
             msg = f"order must list the swept indices {[str(f) for f in sweep]}; got {order!r}"
             raise ValueError(msg)
         sweep = list(order)
-    ranges = [range(1, (dim_map.get(_index_dim(f), n)) + 1) for f in sweep]
+    ranges = [range(1, dim_map[_index_dim(f)] + 1) for f in sweep]
     out = np.empty([len(r) for r in ranges], dtype=float)
     for combo in itertools.product(*ranges):
         assign = {**free, **dict(zip(sweep, combo, strict=True))}
@@ -96,6 +103,51 @@ def evaluate(
             raise ValueError(msg)
         out[tuple(c - 1 for c in combo)] = float(value(e, point))
     return float(out) if not sweep else out
+
+
+def _check_values(arrays: Mapping[sp.IndexedBase, Any], linear_layer: bool) -> None:
+    """Each base is the notation's own, its values lie in its domain, and none is ignored."""
+    for base, a in arrays.items():
+        check_bases(base)
+        domain = domain_of(base)
+        outside = (a < 0) if domain == "nonnegative" else (a <= 0) if domain == "positive" else None
+        if outside is not None and outside.any():
+            msg = (
+                f"values[{base}] must be {domain} (the domain of its entries); "
+                f"got {float(a[outside].flat[0])}"
+            )
+            raise ValueError(msg)
+    if linear_layer and z in arrays:
+        msg = (
+            "values gives z, but with linear_layer=True the logits are z = W x: give W and x "
+            "and leave z out"
+        )
+        raise ValueError(msg)
+
+
+def _input_size(
+    expr: sp.Expr,
+    arrays: Mapping[sp.IndexedBase, Any],
+    linear_layer: bool,
+    dim_map: dict[sp.Symbol, int],
+) -> None:
+    """Set ``D`` from the shapes of ``x`` and ``W`` when it is not given; refuse if it is needed."""
+    sizes = {}
+    if x in arrays and arrays[x].ndim == 1:
+        sizes["x"] = arrays[x].shape[0]
+    if W in arrays and arrays[W].ndim == 2:  # noqa: PLR2004  (W is n by D)
+        sizes["W"] = arrays[W].shape[1]
+    if len(set(sizes.values())) > 1:
+        msg = f"values[x] has {sizes['x']} entries but values[W] has {sizes['W']} columns"
+        raise ValueError(msg)
+    if sizes:
+        dim_map[D] = next(iter(sizes.values()))
+    elif uses_D([expr], linear_layer) or expr.has(W):
+        msg = (
+            "expr ranges over the inputs 1..D: pass D=... (or give values for x or W, whose "
+            "shape says it)"
+        )
+        raise ValueError(msg)
 
 
 def _free_values(
