@@ -1642,3 +1642,28 @@ def test_cli_exits_2_without_a_traceback_when_the_engine_refuses(tmp_path, capsy
     page.write_text("```{derivation}\n:assume: p_i = 0\nq_i &= q_i\n```\n", encoding="utf-8")
     assert main(["check", str(page)]) == 2
     assert "names the index i" in capsys.readouterr().out
+
+
+# ---- gradproof check on a page: every block the Sphinx build checks is checked (round 2, F4).
+# A colon fence or text after the name made the command read no block and exit 0.
+
+PAGES = [
+    # (name, page, exit status)
+    ("colon_fence", ":::{derivation}\nq_i &= 2 q_i\n:::\n", 1),
+    ("colon_fence_with_options", "# A page\n\n::::{derivation}\n:label: c\nq_i &= 2 q_i\n::::\n", 1),
+    ("text_after_the_name", "```{derivation} A title\nq_i &= 2 q_i\n```\n", 2),
+    ("yaml_options_read", "```{derivation}\n---\nexpect-false: 1\n---\nq_i &= 2 q_i\n```\n", 0),
+    ("yaml_options_false", "```{derivation}\n---\nlabel: a\n---\nq_i &= 2 q_i\n```\n", 1),
+    ("no_block_read", "A page that mentions `{derivation}` and holds none.\n", 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("page", "status"), [case[1:] for case in PAGES], ids=[case[0] for case in PAGES]
+)
+def test_cli_reads_every_block_the_build_checks(tmp_path, capsys, page, status) -> None:
+    from gradproof.cli import main  # noqa: PLC0415
+
+    source = tmp_path / "page.md"
+    source.write_text(page, encoding="utf-8")
+    assert main(["check", str(source)]) == status, capsys.readouterr()

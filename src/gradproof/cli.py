@@ -106,6 +106,15 @@ def _check_page(text: str, args: argparse.Namespace, options: dict[str, list[str
     except ValueError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 2
+    if not blocks:
+        # The text names {derivation} but no block was read: passing would check nothing.
+        print(
+            f"{args.file}: the text mentions {{derivation}} but holds no block that could be "
+            "read: a block opens with ```{derivation}, ~~~{derivation} or :::{derivation} at "
+            "the start of a line",
+            file=sys.stderr,
+        )
+        return 2
     status = 0
     report = []
     for block in blocks:

@@ -1,6 +1,6 @@
 r"""``{derivation}`` blocks in a MyST Markdown page, as ``gradproof check`` reads them.
 
-A block is a fenced directive::
+A block is a fenced directive, with backticks, tildes or (MyST's ``colon_fence``) colons::
 
     ```{derivation}
     :label: ce-grad
@@ -10,8 +10,10 @@ A block is a fenced directive::
     \frac{\partial J}{\partial z_i} &= ...
     ```
 
-Its options are the Sphinx directive's (:mod:`gradproof.sphinxext`); several assumptions,
-restrictions or definitions are separated by ``;``.
+Its options are the Sphinx directive's (:mod:`gradproof.sphinxext`), as ``:key: value`` lines or
+a ``---`` block of ``key: value`` lines; several assumptions, restrictions or definitions are
+separated by ``;``. The directive takes no argument, so text after ``{derivation}`` on the fence
+line is, as MyST reads it, the first line of the body (a title goes in ``:title:``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ __all__ = ["OPTIONS", "Block", "derivation_blocks", "expected_false", "split_lis
 
 #: The options of a ``{derivation}`` block.
 OPTIONS = ("label", "notation", "assume", "where", "define", "expect-false", "title")
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\{derivation\}[ \t]*$")
+_FENCE = re.compile(
+    r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})[ \t]*\{derivation\}(?P<first>.*)$"
+)
 _OPTION = re.compile(r"^:(?P<key>[a-z-]+):\s*(?P<value>.*)$")
+_YAML_OPTION = re.compile(r"^(?P<key>[a-z-]+):\s*(?P<value>.*)$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ def derivation_blocks(text: str) -> list[Block]:
     >>> page = "Intro\\n```{derivation}\\n:label: a\\nq_i &= q_i\\n```\\n"
     >>> [(b.line, b.options, b.body) for b in derivation_blocks(page)]
     [(2, {'label': 'a'}, 'q_i &= q_i')]
+    >>> [b.body for b in derivation_blocks(":::{derivation}\\nq_i &= q_i\\n:::\\n")]
+    ['q_i &= q_i']
     """
     lines = text.splitlines()
     blocks = []
@@ -56,26 +63,57 @@ def derivation_blocks(text: str) -> list[Block]:
         fence = match.group("fence")
         start = t
         t += 1
-        options: dict[str, str] = {}
-        while t < len(lines) and _OPTION.match(lines[t].strip()):
-            option = _OPTION.match(lines[t].strip())
-            assert option is not None
-            key = option.group("key")
-            if key not in OPTIONS:
-                msg = f"line {t + 1}: unknown option :{key}: (the options are {', '.join(OPTIONS)})"
-                raise ValueError(msg)
-            options[key] = option.group("value").strip()
-            t += 1
+        options, t = _options(lines, t)
         body_start = t
-        while t < len(lines) and not lines[t].strip().startswith(fence[0] * len(fence)):
+        while t < len(lines) and not _closes(lines[t], fence):
             t += 1
         if t == len(lines):
             msg = f"line {start + 1}: the {{derivation}} block is never closed with {fence}"
             raise ValueError(msg)
-        body = "\n".join(lines[body_start:t]).strip("\n")
+        body_lines = lines[body_start:t]
+        first = match.group("first").strip()
+        if first:  # no argument: MyST reads it as the body's first line
+            body_lines, body_start = [first, *body_lines], start
+        while body_lines and not body_lines[0].strip():
+            body_lines, body_start = body_lines[1:], body_start + 1
+        body = "\n".join(body_lines).rstrip("\n")
         blocks.append(Block(start + 1, options, body, body_start + 1))
         t += 1
     return blocks
+
+
+def _closes(line: str, fence: str) -> bool:
+    """Whether `line` closes a block opened with `fence` (as many marks or more, alone)."""
+    stripped = line.strip()
+    return stripped.startswith(fence) and set(stripped) == {fence[0]}
+
+
+def _options(lines: list[str], t: int) -> tuple[dict[str, str], int]:
+    """The options at line `t` (``:key: value`` lines or a ``---`` block); the line after."""
+    options: dict[str, str] = {}
+    yaml = t < len(lines) and lines[t].strip() == "---"
+    if yaml:
+        t += 1
+    while t < len(lines):
+        line = lines[t].strip()
+        if yaml and line == "---":
+            return options, t + 1
+        option = (_YAML_OPTION if yaml else _OPTION).match(line)
+        if option is None:
+            if yaml:
+                msg = f"line {t + 1}: an option block holds key: value lines, closed by ---"
+                raise ValueError(msg)
+            break
+        key = option.group("key")
+        if key not in OPTIONS:
+            msg = f"line {t + 1}: unknown option :{key}: (the options are {', '.join(OPTIONS)})"
+            raise ValueError(msg)
+        options[key] = option.group("value").strip()
+        t += 1
+    if yaml:
+        msg = "an option block opened with --- is never closed"
+        raise ValueError(msg)
+    return options, t
 
 
 def split_list(value: str | None) -> list[str]:
