@@ -1347,6 +1347,10 @@ CASES = [
     DeriveCase("base_named_like_the_softmax", "IndexedBase('q')[i] prints as q_i = q(i) but is "
          "a free real number", lambda: _chain(q_plain[i], q(i)),
          ("error", ValueError, "prints like the notation's q")),
+    # Round 2, F5. A reason in the notation's words.
+    DeriveCase("where_compares_with_the_size", "where=Eq(i, n) raised sympy's 'cannot "
+         "determine truth value of Relational'", lambda: _chain(z[i], z[i], where=Eq(i, n)),
+         ("error", ValueError, "not with n")),
 ]
 # fmt: on
 
@@ -1537,8 +1541,8 @@ ENGINE_REFUSALS = [
     ("input_index_on_the_class_axis", r"z_d &= 0", {}, "index d ranges over 1..D"),
     ("targets_summing_to_minus_one", r"q_i &= q_i", {"assume": [r"\sum_k p_k = -1"]}, "no point"),
     ("assumption_with_a_free_index", r"q_i &= q_i", {"assume": [r"p_i = 0"]}, "names the index i"),
-    ("where_never_true", r"q_i - q_j &= 0", {"where": [r"i \ne i"]}, "where"),
-    ("where_always_true", r"q_i - q_j &= 0", {"where": [r"i = i"]}, "where"),
+    ("where_never_true", r"q_i - q_j &= 0", {"where": [r"i \ne i"]}, "never holds"),
+    ("where_always_true", r"q_i - q_j &= 0", {"where": [r"i = i"]}, "always holds"),
     ("division_by_zero", r"q_i &= \frac{1}{p_i - p_i}", {}, "undefined"),
     (
         "loss_in_free_probabilities",
@@ -1551,6 +1555,30 @@ ENGINE_REFUSALS = [
     ("definition_of_the_targets", r"p_i &= q_i", {"define": [r"p_i = q_i"]}, "is the targets"),
     ("definition_of_the_logits", r"z_i &= 0", {"define": [r"z_i = 0"]}, "is the logits"),
     ("definition_of_the_softmax", r"q_i &= 1", {"define": [r"q_i = 1"]}, "is the softmax"),
+    # Round 2, F5: the reason in the reader's words, not sympy's ("cannot determine truth
+    # value of Relational", "got False") nor "could divide by 0" for every unusable assumption.
+    ("where_compares_with_the_size", r"z_i &= z_n", {"where": [r"i = n"]}, "not with n"),
+    (
+        "contradictory_assumptions",
+        r"z_i &= z_i",
+        {"assume": [r"\sum_k z_k = 0", r"\sum_k z_k = 1"]},
+        "contradicts the assumptions before it",
+    ),
+    ("assumption_is_an_identity", r"q_i &= q_i", {"assume": [r"\sum_k q_k = 1"]}, "identity"),
+    ("assumption_never_true", r"q_i &= q_i", {"assume": [r"\sum_k q_k = 2"]}, "at no point"),
+    ("assumption_off_the_domain", r"z_i &= 0", {"assume": [r"\sum_k e^{z_k} = 0"]}, "at no point"),
+    (
+        "letter_read_two_ways",
+        r"\frac{\partial J}{\partial \theta_i} &= q_i - p_i",
+        {"notation": r"logits=\theta, partial=\theta"},
+        "both logits and partial",
+    ),
+    (
+        "unicode_letter_in_the_text",
+        "ŷ_i &= \\frac{e^{z_i}}{\\sum_k e^{z_k}}",
+        {"notation": "softmax=ŷ"},
+        r"write \hat y",
+    ),
     (
         "definition_of_the_softmax_under_j",
         r"\frac{\partial J}{\partial z_i} &= 0",

@@ -577,12 +577,30 @@ def solve_assumptions(
                 solved = (leaf, value)
                 break
         if solved is None:
-            msg = (
-                f"cannot use assumption {eq} at {dims}: it is not linear in any one entry with "
-                "a coefficient that is nonzero on the whole domain, so solving it could divide "
-                "by 0"
-            )
-            raise ValueError(msg)
+            raise ValueError(_unusable(eq, rel, dims, bool(fixes)))
         fixes = {a: b.xreplace({solved[0]: solved[1]}) for a, b in fixes.items()}
         fixes[solved[0]] = solved[1]
     return fixes
+
+
+def _unusable(eq: sp.Eq, rel: sp.Expr, dims: Mapping[sp.Symbol, int], after: bool) -> str:
+    """Why assumption `eq` (``rel = 0`` once the ones before it are used) cannot be used.
+
+    An identity restricts nothing; a relation that reduces to a nonzero number, or keeps one
+    sign on the whole domain, holds nowhere (with the assumptions before it, when `after`);
+    anything else cannot be solved for one entry without dividing by what may be 0.
+    """
+    where = f"assumption {eq} at {dims}"
+    reduced = sp.cancel(sp.together(sp.expand(rel)))
+    if reduced == 0:
+        return f"{where} holds at every point (an identity): it restricts nothing, leave it out"
+    if reduced.is_number or rel.is_positive or rel.is_negative:
+        if after and reduced.is_number:
+            return (
+                f"{where} contradicts the assumptions before it: together they leave no point"
+            )
+        return f"{where} holds at no point of the domain, so nothing could be checked under it"
+    return (
+        f"cannot use {where}: it is not linear in any one entry with a coefficient that is "
+        "nonzero on the whole domain, so solving it could divide by 0"
+    )

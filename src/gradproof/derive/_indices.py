@@ -168,6 +168,14 @@ def check_where(where: Sequence[sp.Basic], free: Sequence[sp.Symbol]) -> None:
                 msg = f"where names {s_}, which is not a free index of the chain (free: {have})"
                 raise ValueError(msg)
         if isinstance(w, sp.Eq | sp.Ne):
+            for side in (w.lhs, w.rhs):
+                if not (_is_index(side) or side.is_Integer):
+                    msg = (
+                        f"where compares {w.lhs} and {w.rhs}: a restriction compares a free "
+                        f"index with another (i ≠ j) or with a class number (i = 1), not "
+                        f"with {side}"
+                    )
+                    raise ValueError(msg)
             _Checker().same(w.lhs, w.rhs, w)
 
 

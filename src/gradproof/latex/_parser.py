@@ -10,7 +10,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from gradproof.latex._lexer import CURRENT, MacroTyper
 from gradproof.latex.errors import LatexSyntaxError
-from gradproof.latex.notation import Notation
+from gradproof.latex.notation import UNICODE_LETTERS, Notation
 
 # What the parser expected, in words (terminal names are not for readers).
 _WORDS = {
@@ -106,6 +106,16 @@ def _without_final_stop(text: str) -> str:
 def _syntax_error(exc: UnexpectedInput, text: str) -> LatexSyntaxError:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream
+        macro = UNICODE_LETTERS.get(text[pos])
+        if macro is not None:  # a notation may name ŷ, but the text is LaTeX
+            return LatexSyntaxError(
+                f"the character {text[pos]!r} is not LaTeX: write {macro} "
+                "(a notation option may name it either way, the text only as LaTeX)",
+                text,
+                pos,
+                pos + 1,
+                suggestion=f"replace {text[pos]} by {macro}",
+            )
         return LatexSyntaxError(
             f"unexpected character {text[pos]!r}",
             text,

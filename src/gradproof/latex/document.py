@@ -274,7 +274,12 @@ def _where(entry: str, notation: Notation) -> Any:
         if raw.isdigit()
         else reader.index_symbol(raw, (match.start(3), match.end(3)))
     )
-    return sp.Eq(a, b) if match.group(2) == "=" else sp.Ne(a, b)
+    equal = match.group(2) == "="
+    if a == b:  # sympy would read it as True or False, and say so in its own words
+        never = "always holds" if equal else "never holds"
+        msg = f"the restriction {entry.strip()} {never}: it compares {a} with itself"
+        raise LatexSyntaxError(msg, entry, 0, len(entry), suggestion="for example  i \\ne j")
+    return sp.Eq(a, b) if equal else sp.Ne(a, b)
 
 
 def split_rows(lines: Sequence[Line]) -> list[Line]:

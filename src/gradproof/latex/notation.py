@@ -66,7 +66,8 @@ ROLES: dict[str, str] = {
     "input_size": "D",
 }
 
-_UNICODE = {
+#: Unicode letters a notation option may name, and the LaTeX a text must write for them.
+UNICODE_LETTERS = {
     "θ": r"\theta",
     "σ": r"\sigma",
     "α": r"\alpha",
@@ -93,7 +94,7 @@ def letter_key(spec: str, what: str = "letter") -> Key:
     if not isinstance(spec, str):
         msg = f"{what} must be a string such as 'z' or '\\sigma'; got {type(spec).__name__}"
         raise TypeError(msg)
-    text = _UNICODE.get(spec.strip(), spec.strip())
+    text = UNICODE_LETTERS.get(spec.strip(), spec.strip())
     if re.fullmatch(r"[a-zA-Z]", text):
         return text
     accented = _ACCENTED.match(text)
@@ -189,6 +190,7 @@ class Notation:
                 options[name] = keys
         if "exp_power" in given:
             options["exp_power"] = _flag(given["exp_power"], "exp_power")
+        _check_readings(roles, options)
         return cls(roles=roles, **options)
 
     @classmethod
@@ -266,6 +268,20 @@ class Notation:
         if self.vectors:
             parts.append(f"vectors {letters(self.vectors)}")
         return ", ".join(parts)
+
+
+def _check_readings(roles: dict[str, Key], options: dict[str, Any]) -> None:
+    r"""Refuse a letter given two readings: ``logits=\theta, partial=\theta`` cannot be read."""
+    owner: dict[str, str] = {str(key): role for role, key in roles.items()}
+    for name in ("partial", "sum", "constants", "vectors"):
+        for key in options.get(name, ()):
+            if key in owner:
+                msg = (
+                    f"notation gives {show_key(key)} to both {owner[key]} and {name}: a "
+                    "letter can be read one way only"
+                )
+                raise ValueError(msg)
+            owner[key] = name
 
 
 def _flag(value: Any, name: str) -> bool:
