@@ -1614,6 +1614,26 @@ def test_a_definition_is_shown_with_every_scope_and_takes_its_letter_off_the_not
     assert "weighted" not in out["notation"]
 
 
+def test_a_counterexample_names_the_quantities_in_the_blocks_letters() -> None:
+    # Round 2, F6: a ✗ of a logits=\theta block listed its point as "z = (...)".
+    from gradproof.latex import check_source  # noqa: PLC0415
+
+    out = check_source(
+        r"\frac{\partial J}{\partial \theta_i} &= q_i - y_i",
+        notation=r"logits=\theta, targets=y, classes=K",
+    )
+    cx = out["lines"][0]["counterexample"]
+    assert sorted(cx["point"]) == ["\\theta", "y"], cx
+    assert "K" in cx["setting"], cx
+
+
+def test_a_cancellation_is_as_rational_functions_as_documented() -> None:
+    # Round 2, F6: sum z / sum z = 1 is ✓ though sum z = 0 is in the domain, as p_i / p_i is
+    # (how-we-check, "What this proves"); a line undefined everywhere stays an error (catalogue).
+    report = _chain(total(z[k], k) * (1 / total(z[m], m)), sp.S.One).verify()
+    assert [s_.scope for s_ in report.steps] == ["every n"]
+
+
 # ---- evaluate: the input size is read from the arrays, never taken to be n (round 2, F3)
 # and what evaluate is given is checked as the derivation's values are (F6).
 

@@ -97,8 +97,9 @@ class Derivation:
     written: a Python float is rounded by Python before sympy sees it (``1 + 1e-20`` is
     ``1.0``; write ``Float("1.00000000000000000001")`` or a ``Rational`` to keep the digits),
     and ``p[i] / p[i]`` is ``1`` before it is checked (``evaluate=False`` keeps the division
-    displayed only), so ``p_i / p_i = 1`` is verified though ``p_i = 0`` is in the domain: a
-    cancellation that needs a nonzero entry is the writer's to state.
+    displayed only), so ``p_i / p_i = 1`` is verified though ``p_i = 0`` is in the domain. The
+    engine compares lines as rational functions likewise (``Sum(z[k], ...) / Sum(z[m], ...)``
+    is 1 for every n): a cancellation that needs a nonzero factor is the writer's to state.
     """
 
     def __init__(

@@ -139,7 +139,8 @@ def check_parsed(
             "counterexample": None,
         }
         if not res.ok:
-            entry["counterexample"] = _step_counterexample(derivation, report, line.number)
+            cx = _step_counterexample(derivation, report, line.number)
+            entry["counterexample"] = _in_letters(cx, parsed.notation)
         lines.append(entry)
     return {
         "ok": report.ok,
@@ -152,6 +153,36 @@ def check_parsed(
         "notation": parsed.notation.describe(),
         "linear_layer": parsed.linear_layer,
         "error": None,
+    }
+
+
+# The engine's name of each quantity a counterexample lists, and the role whose letter shows it.
+_ENGINE_NAMES = {
+    "z": "logits",
+    "p": "targets",
+    "g": "upstream",
+    "x": "inputs",
+    "W": "weights",
+    "n": "classes",
+    "D": "input_size",
+}
+
+
+def _in_letters(cx: dict[str, Any] | None, notation: Notation) -> dict[str, Any] | None:
+    """The counterexample with each quantity named by the block's letter (``\theta``, not z)."""
+    if cx is None:
+        return None
+
+    def letter(name: str) -> str:
+        if name == "q":  # the one base named q: the free probabilities
+            softmax = notation.letter("softmax")
+            return f"\\tilde{{{softmax}}}" if softmax else name
+        role = _ENGINE_NAMES.get(name)
+        return (notation.letter(role) or name) if role else name
+
+    return cx | {
+        "setting": {letter(k): v for k, v in cx["setting"].items()},
+        "point": {letter(k): v for k, v in cx["point"].items()},
     }
 
 
