@@ -1658,10 +1658,24 @@ EVALUATE_REFUSED = [
     ("targets_below_zero", J, 2, {z: (0, 1), p: (-1, 2)}, {}, ValueError, "nonnegative"),
     ("free_probability_below_zero", log(qv[i]), 2, {qv: (-0.5, 1.5)}, {}, ValueError, "positive"),
     ("symbol_named_like_a_logit", sp.Symbol("z_1"), 2, {z: (3, 4)}, {}, ValueError, "z_1"),
-    ("logits_besides_a_layer", q(i), 2, {z: (5, 5), W: [[1, 2], [3, 4]], x: (1, 1)},
-     {"linear_layer": True}, ValueError, "leave z out"),
-    ("logit_base_declared_positive", log(z_pos[i]), 2, {z_pos: (1, 2)}, {}, ValueError,
-     "not the notation's z"),
+    (
+        "logits_besides_a_layer",
+        q(i),
+        2,
+        {z: (5, 5), W: [[1, 2], [3, 4]], x: (1, 1)},
+        {"linear_layer": True},
+        ValueError,
+        "leave z out",
+    ),
+    (
+        "logit_base_declared_positive",
+        log(z_pos[i]),
+        2,
+        {z_pos: (1, 2)},
+        {},
+        ValueError,
+        "not the notation's z",
+    ),
 ]
 
 
@@ -1698,7 +1712,11 @@ def test_cli_exits_2_without_a_traceback_when_the_engine_refuses(tmp_path, capsy
 PAGES = [
     # (name, page, exit status)
     ("colon_fence", ":::{derivation}\nq_i &= 2 q_i\n:::\n", 1),
-    ("colon_fence_with_options", "# A page\n\n::::{derivation}\n:label: c\nq_i &= 2 q_i\n::::\n", 1),
+    (
+        "colon_fence_with_options",
+        "# A page\n\n::::{derivation}\n:label: c\nq_i &= 2 q_i\n::::\n",
+        1,
+    ),
     ("text_after_the_name", "```{derivation} A title\nq_i &= 2 q_i\n```\n", 2),
     ("yaml_options_read", "```{derivation}\n---\nexpect-false: 1\n---\nq_i &= 2 q_i\n```\n", 0),
     ("yaml_options_false", "```{derivation}\n---\nlabel: a\n---\nq_i &= 2 q_i\n```\n", 1),

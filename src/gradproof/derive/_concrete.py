@@ -596,9 +596,7 @@ def _unusable(eq: sp.Eq, rel: sp.Expr, dims: Mapping[sp.Symbol, int], after: boo
         return f"{where} holds at every point (an identity): it restricts nothing, leave it out"
     if reduced.is_number or rel.is_positive or rel.is_negative:
         if after and reduced.is_number:
-            return (
-                f"{where} contradicts the assumptions before it: together they leave no point"
-            )
+            return f"{where} contradicts the assumptions before it: together they leave no point"
         return f"{where} holds at no point of the domain, so nothing could be checked under it"
     return (
         f"cannot use {where}: it is not linear in any one entry with a coefficient that is "

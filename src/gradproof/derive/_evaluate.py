@@ -16,8 +16,8 @@ import sympy as sp
 from gradproof._validation import as_int, as_point_values, is_int, require_sympy
 from gradproof.derive._concrete import Concretizer, free_indices, leaf_symbol
 from gradproof.derive._indices import check_bases, check_symbols
-from gradproof.derive._settings import uses_D
 from gradproof.derive._numeric import DPS
+from gradproof.derive._settings import uses_D
 from gradproof.derive.notation import _DIMS, D, W, _index_dim, base_axes, domain_of, x, z
 from gradproof.derive.notation import n as _N  # parameters called n (a size) shadow the symbol
 
@@ -135,7 +135,7 @@ def _input_size(
     sizes = {}
     if x in arrays and arrays[x].ndim == 1:
         sizes["x"] = arrays[x].shape[0]
-    if W in arrays and arrays[W].ndim == 2:  # noqa: PLR2004  (W is n by D)
+    if W in arrays and arrays[W].ndim == 2:
         sizes["W"] = arrays[W].shape[1]
     if len(set(sizes.values())) > 1:
         msg = f"values[x] has {sizes['x']} entries but values[W] has {sizes['W']} columns"

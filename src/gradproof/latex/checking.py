@@ -130,9 +130,7 @@ def check_parsed(
             "status": res.status,
             "label": res.scope,  # the short label by the mark: "every n", "n = 2…5", ...
             "scope": (
-                step_scope(
-                    report, line.number, markdown=markdown, definitions=parsed.definitions
-                )
+                step_scope(report, line.number, markdown=markdown, definitions=parsed.definitions)
                 if res.ok
                 else ""
             ),

@@ -211,9 +211,12 @@ def _define(entry: str, ctx: Context) -> None:
     key, inner, _ = reader.symbol_key(item.children[0])
     taken = _meaning(key, ctx.notation)
     if taken:
-        raise NotationError(
+        refused = (
             f"{show_key(key)} is {taken} in the notation: a definition cannot give it another "
-            "meaning, since the engine and the rest of the derivation keep reading it so",
+            "meaning, since the engine and the rest of the derivation keep reading it so"
+        )
+        raise NotationError(
+            refused,
             entry,
             start,
             end,
