@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sympy import Derivative, KroneckerDelta, Sum, exp, log
 
@@ -99,7 +99,14 @@ EXPRESSIONS = st.recursive(LEAVES, _extend, max_leaves=6)
 
 @settings(max_examples=300, deadline=None)
 @given(EXPRESSIONS)
+@example(2 * (z[i] + z[j]) / z[i])  # found by hypothesis: printed distributed
 def test_generated_expressions_read_back(expr: sp.Expr) -> None:
     text = latex(expr)
     back = parse_expr(text)
-    assert normal(back) == normal(expr), f"{text} read as {back}, printed from {expr}"
+    # A number times a sum prints distributed when it is a fraction's numerator (sympy's Mul
+    # of a number and an Add distributes on rebuilding): 2(z_i + z_j)/z_i is shown as
+    # (2 z_i + 2 z_j)/z_i. Products expanded, a misread precedence still differs.
+    same = normal(back) == normal(expr) or sp.expand_mul(normal(back)) == sp.expand_mul(
+        normal(expr)
+    )
+    assert same, f"{text} read as {back}, printed from {expr}"
