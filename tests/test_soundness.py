@@ -168,6 +168,26 @@ def _cold(z):
 
 _OFFSET = 1e11  # (1e11 + |z|^2) - 1e11: f's values carry rounding of 1.5e-5
 
+# ---- f's values quantised at a scale they do not show: log q_1 = 37 - lse rounds at the
+# spacing of 37 (7e-15), so near z = (0, 37, 0) f moves only through the 1e-38 target, while
+# its true gradient is about (8.5e-17, -1.7e-16, 8.5e-17)
+_Z_QUANT, _P_QUANT = np.array([0.0, 37.0, 0.0]), np.array([2.0**-126, 1.0, 0.0])
+
+
+def _quantised(z):
+    return cross_entropy(z, _P_QUANT)
+
+
+def _quantised_grad(z):
+    # sum(p) q - p with p_1 = 1, and q_1 - 1 written as -(q_0 + q_2): nothing cancels
+    q = _q(z)
+    return np.array([q[0], -(q[0] + q[2]), q[2]]) + _P_QUANT[0] * (q - [1.0, 0.0, 0.0])
+
+
+def _quantised_cancel(z):
+    # z_0 - |z_0| is 0 for z_0 > 0, but its complex step is 1 along z_0 (abs drops Im)
+    return _quantised(z) + (z[0] - abs(z[0]))
+
 
 def _offset_f(z):
     return (_OFFSET + np.sum(z**2)) - _OFFSET
@@ -746,6 +766,69 @@ CHECK_CASES = [
             _ce(P), _grad(P), Z, method="complex", step=1e-320, raise_on_fail=r
         ),
         "passed",
+    ),
+    # ---- quantised f: the differences cannot confirm or refute what f's values do not show
+    Case(
+        "quantised f, method='complex': right gradient",
+        "the complex step is right and the differences see only the 1e-38 term; neither can be "
+        "refuted, so the check cannot tell (it raised 'cannot differentiate f')",
+        lambda r: check_gradient(
+            _quantised, _quantised_grad, _Z_QUANT, method="complex", raise_on_fail=r
+        ),
+        "cannot tell",
+        "can neither confirm nor refute",
+    ),
+    Case(
+        "quantised f, auto: right gradient",
+        "auto fell back to the differences, whose bound of 4e-50 ignores the hidden rounding, "
+        "and failed the right gradient",
+        lambda r: check_gradient(_quantised, _quantised_grad, _Z_QUANT, raise_on_fail=r),
+        "cannot tell",
+        "can neither confirm nor refute",
+    ),
+    Case(
+        "quantised f, auto: an entry 1e-12 off",
+        "an error far beyond the disagreement of the two sides still fails",
+        lambda r: check_gradient(
+            _quantised,
+            lambda z: _quantised_grad(z) + np.array([1e-12, 0.0, 0.0]),
+            _Z_QUANT,
+            raise_on_fail=r,
+        ),
+        "failed",
+    ),
+    Case(
+        "quantised f with z_0 - |z_0| added: right gradient",
+        "complex-unsafe where f is quantised: the complex step claims 1 along z_0, f's values do "
+        "not move; not trusted silently",
+        lambda r: check_gradient(
+            _quantised_cancel, _quantised_grad, _Z_QUANT + 1.0, raise_on_fail=r
+        ),
+        "cannot tell",
+        "lost on the complex path",
+    ),
+    Case(
+        "quantised f with z_0 - |z_0| added: the complex step's own (wrong) gradient",
+        "1 along z_0 is what the complex step says, and it must not pass either",
+        lambda r: check_gradient(
+            _quantised_cancel,
+            lambda z: _quantised_grad(z) + np.array([1.0, 0.0, 0.0]),
+            _Z_QUANT + 1.0,
+            raise_on_fail=r,
+        ),
+        "cannot tell",
+    ),
+    Case(
+        "quantised f with a .real term of 1e-3: gradient without it",
+        "f's values show the term the complex step drops, so the probe refutes it and the "
+        "differences fail the gradient",
+        lambda r: check_gradient(
+            lambda z: _quantised(z) + 1e-3 * np.real(z[0]),
+            _quantised_grad,
+            _Z_QUANT + 1.0,
+            raise_on_fail=r,
+        ),
+        "failed",
     ),
 ]
 

@@ -334,6 +334,8 @@ class Extrapolated:
         half that difference, which covers every value between the two slopes.
     n_evals : int
         Evaluations of ``f`` used.
+    size : numpy.ndarray
+        The largest ``|f|`` among the points evaluated (shape of ``f(x)``).
     """
 
     value: np.ndarray
@@ -342,6 +344,7 @@ class Extrapolated:
     restarted_below: float | None
     kink: np.ndarray
     n_evals: int
+    size: np.ndarray
     _choose: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] = field(repr=False)
 
     def reselect(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -480,6 +483,7 @@ def extrapolate(
         restarted_below,
         kink,
         count.n_evals - used,
+        size,
         reselect,
     )
 

@@ -16,8 +16,12 @@ complex step, checked by a probe
     along a seeded random unit direction ``u`` is compared with extrapolated central differences
     along ``u`` (:func:`gradproof._numdiff.extrapolate`, error bound ``e``). A gap larger than
     ``KAPPA * e`` (after a second extrapolation at other steps, which widens ``e`` if the two
-    disagree) means ``f`` is not complex-step safe. Otherwise the complex step is certified
-    along ``u`` to :math:`\rho = |\mathrm{cs} - \mathrm{fd}| + \kappa e`.
+    disagree) means ``f`` is not complex-step safe, unless that gap times the widest step
+    exceeds every ``|f|`` seen: then either ``f``'s values are off by more than their own size
+    (a term rounded away whole inside ``f``, which no noise measurement sees) or the complex
+    step drops a term, and neither side can refute the other. The complex step is then kept,
+    bounded by the gap, and the differences neither refine nor replace it. Otherwise the complex
+    step is certified along ``u`` to :math:`\rho = |\mathrm{cs} - \mathrm{fd}| + \kappa e`.
 
     Along ``u`` that bound is deterministic, and it is the bound of a directional check. For a
     full Jacobian, let :math:`\delta` be the complex step's error in one output row. The probe
@@ -258,8 +262,10 @@ def _probe(
     slack = 8.0 * count.eps * np.abs(cs)
     if np.any(gap > KAPPA * bound + slack):
         bound = _second_opinion(count, x, u, h0, f0, noise, fit, wide=False)
-    if np.any(gap > KAPPA * bound + slack):
-        k = int(np.argmax(gap - KAPPA * bound))
+    apart = gap > KAPPA * bound + slack
+    caveat = None
+    if np.any(apart):
+        k = int(np.argmax(np.where(apart, gap - KAPPA * bound, -np.inf)))
         if np.max(np.abs(fit.value)) * COMPLEX_STEP < UNDERFLOW:
             reason = (
                 f"the derivative along the probe's direction is about {fit.value.flat[k]:.1e}, "
@@ -267,15 +273,18 @@ def _probe(
                 "into the underflow range, where it loses its digits"
             )
             raise ComplexStepUnsafeError(reason)
-        reason = (
-            f"along a seeded random direction the complex step gave {cs.flat[k]:.10g} and "
-            f"extrapolated central differences {fit.value.flat[k]:.10g} ± {bound.flat[k]:.1e} "
-            f"(confirmed at a second set of steps): a gap of {gap.flat[k]:.2e}, more than "
-            f"{KAPPA:g} times the differences' own error bound: part of the derivative is lost "
-            "or flipped on the complex path (abs, .real, conjugation such as np.vdot, a complex "
-            "comparison?), unless f's rounding hides part of its variation from the differences"
-        )
-        raise ComplexStepUnsafeError(reason)
+        # The differences' bound holds for f's values as they are rounded at their own size
+        # (and as noisy as measured). A gap that stands for a change of f, over the widest
+        # step, larger than every |f| seen cannot be refuted by them: for the complex step to
+        # be right, f's values would be off by more than their own size, which is what a term
+        # rounded away whole against larger ones inside f does (a loss near 0 computed from
+        # logits near 37), and no measurement of f's values sees that rounding.
+        hidden = apart & (gap * fit.steps[0] > fit.size)
+        refuted = apart & ~hidden
+        if refuted.any():
+            k = int(np.argmax(np.where(refuted, gap - KAPPA * bound, -np.inf)))
+            raise ComplexStepUnsafeError(_disagreement(cs, fit, bound, gap, k))
+        caveat = _undecided(cs, fit, bound, gap, k)
     rho = gap + KAPPA * bound
     summary = (
         f"complex step confirmed by extrapolated central differences along a seeded random "
@@ -283,7 +292,36 @@ def _probe(
         f"({count.n_evals - start} evaluations, steps "
         f"{fit.steps[0]:.2g} to {fit.steps[1]:.2g})"
     )
-    return cs, rho, summary
+    if caveat:
+        summary = summary.replace("confirmed by", "bounded, not confirmed, by", 1)
+    return cs, rho, summary, caveat
+
+
+def _disagreement(cs, fit: Extrapolated, bound, gap, k: int) -> str:
+    return (
+        f"along a seeded random direction the complex step gave {cs.flat[k]:.10g} and "
+        f"extrapolated central differences {fit.value.flat[k]:.10g} ± {bound.flat[k]:.1e} "
+        f"(confirmed at a second set of steps): a gap of {gap.flat[k]:.2e}, more than "
+        f"{KAPPA:g} times the differences' own error bound: part of the derivative is lost "
+        "or flipped on the complex path (abs, .real, conjugation such as np.vdot, a complex "
+        "comparison?), unless f's rounding hides part of its variation from the differences"
+    )
+
+
+def _undecided(cs, fit: Extrapolated, bound, gap, k: int) -> str:
+    h = fit.steps[0]
+    return (
+        f"along a seeded random direction the complex step gave {cs.flat[k]:.4g} and "
+        f"extrapolated central differences {fit.value.flat[k]:.4g} ± {bound.flat[k]:.1e}; "
+        f"the gap stands for a change of f of {gap.flat[k] * h:.1e} over the step {h:.2g}, "
+        f"more than any value of |f| there (at most {fit.size.flat[k]:.1e}). For the complex "
+        "step to be right, f's values would be off by more than their own size, as when f is "
+        "computed by cancelling larger terms inside it (a loss near 0 from large logits), whose "
+        "rounding f's values do not show; for the differences to be right, part of the "
+        "derivative is lost on the complex path (abs, .real). The differences can neither "
+        "confirm nor refute the complex step here, so it is trusted only to the width of the "
+        "gap, and entries within that cannot be told"
+    )
 
 
 def _noise_note(noise: np.ndarray, delta: float, spent: int, constant: np.ndarray) -> str:
@@ -395,7 +433,7 @@ def numeric_side(
     note = _noise_note(noise, delta, spent, np.zeros(np.shape(noise), bool))
     if method in ("auto", "complex"):
         try:
-            cs, rho, summary = _probe(count, x, f0, noise, u, smallest)
+            cs, rho, summary, caveat = _probe(count, x, f0, noise, u, smallest)
         except ComplexStepUnsafeError as exc:
             if method == "complex":
                 msg = f"method='complex' cannot differentiate f: {exc}; use 'richardson'"
@@ -406,7 +444,8 @@ def numeric_side(
             if along is not None:
                 value = cs if h == COMPLEX_STEP else complex_derivative(count, x, along, h)
                 bound = rho if h == COMPLEX_STEP else rho + np.abs(value - cs)
-                return NumericSide(value, bound, "complex", h, notes=[note, summary])
+                notes = [note, summary] + ([caveat] if caveat else [])
+                return NumericSide(value, bound, "complex", h, notes=notes)
             values = _columns([complex_derivative(count, x, j, h) for j in range(x.size)], x)
             factor = 1.0 if x.size == 1 else MISS_ODDS * gaussian_miss_factor(x.size)
             bound = (factor * rho).reshape(rho.shape + (1,) * x.ndim) + np.zeros(values.shape)
@@ -432,8 +471,10 @@ def numeric_side(
                 rows[constant.ravel()] = 0.0
                 bound = rows.reshape(bound.shape)
                 note = _noise_note(noise, delta, spent, constant)
-            if method == "complex":
-                return NumericSide(values, bound, "complex", h, notes=[note, trust])
+            if method == "complex" or caveat:
+                # Where the differences cannot decide, they cannot refine or replace it either.
+                notes = [note, trust] + ([caveat] if caveat else [])
+                return NumericSide(values, bound, "complex", h, notes=notes)
             coarse = _coarse_columns(values, bound, x)
             if len(coarse) < x.size:
                 side = NumericSide(values, bound, "complex", h, notes=[note, trust])
