@@ -184,6 +184,20 @@ def _quantised_grad(z):
     return np.array([q[0], -(q[0] + q[2]), q[2]]) + _P_QUANT[0] * (q - [1.0, 0.0, 0.0])
 
 
+# log v_0 is NaN past a step of 1e-5; Richardson's first step is 4e-3, the probe's 0.016
+_V_EDGE = np.array([1e-5, 1.0, 2.0])
+
+
+def _log_sum(v):
+    return np.sum(np.log(v))
+
+
+def _log_edge(method, wrong=1.0):
+    return lambda r: check_gradient(
+        _log_sum, lambda v: wrong / v, _V_EDGE, method=method, raise_on_fail=r
+    )
+
+
 def _quantised_cancel(z):
     # z_0 - |z_0| is 0 for z_0 > 0, but its complex step is 1 along z_0 (abs drops Im)
     return _quantised(z) + (z[0] - abs(z[0]))
@@ -818,6 +832,35 @@ CHECK_CASES = [
         ),
         "cannot tell",
     ),
+    # ---- a domain edge within the widest step
+    Case(
+        "sum(log v) at v_0 = 1e-5, richardson: right gradient",
+        "f is NaN at v_0 - 4e-3; the tableau starts again at steps inside the domain (it "
+        "raised 'move x further from it')",
+        _log_edge("richardson"),
+        "passed",
+        "smaller steps were used there",
+    ),
+    Case(
+        "sum(log v) at v_0 = 1e-5, auto: right gradient",
+        "the probe's steps of up to 0.016 back off too",
+        _log_edge("auto"),
+        "passed",
+    ),
+    Case(
+        "sum(log v) at v_0 = 1e-5, richardson: gradient 1 % off",
+        "backing off does not loosen the check",
+        _log_edge("richardson", 1.01),
+        "failed",
+    ),
+    Case(
+        "sum(log v) at v_0 = 1e-5, central at its fixed step 3e-5",
+        "a fixed step past the edge leaves that entry without a numeric value: not checked, "
+        "never failed with a NaN tolerance",
+        _log_edge("central"),
+        "cannot tell",
+        "f is not finite within that step",
+    ),
     Case(
         "quantised f with a .real term of 1e-3: gradient without it",
         "f's values show the term the complex step drops, so the probe refutes it and the "
@@ -901,8 +944,9 @@ REFUSED = [
         "rtol",
     ),
     (
-        "F11 f not finite one step from x",
-        lambda: check_gradient(_log_quiet, lambda v: 1 / v, np.array([1e-3, 1.0])),
+        "F11 f not finite at every step the check may take",
+        # at 1e-3 the steps now back off into the domain (the catalogue's sum(log v) cases)
+        lambda: check_gradient(_log_quiet, lambda v: 1 / v, np.array([1e-11, 1.0])),
         ValueError,
         "f returned NaN or infinity at a point",
     ),

@@ -90,7 +90,9 @@ class Counter:
     ``eps`` is the coarsest precision among ``f``'s results so far (float32 results raise it to
     about 1.2e-7), ``dtypes`` the result dtypes seen. ``f`` gets a copy of every point;
     ``mutated`` records that it wrote into one. ``x``, once set, is the point of the check (for
-    saying where ``f`` was not finite).
+    saying where ``f`` was not finite). With `edge_ok` (the checks set it), a value that is not
+    finite at a point other than ``x`` comes back as NaN instead of raising: a step crossed the
+    edge of ``f``'s domain, and the numeric side takes smaller ones or says it could not.
     """
 
     f: Callable[[np.ndarray], object]
@@ -100,17 +102,27 @@ class Counter:
     dtypes: set[str] = field(default_factory=set)
     x: np.ndarray | None = None
     mutated: bool = False
+    edge_ok: bool = False
 
     def real(self, point: np.ndarray) -> np.ndarray:
         """Evaluate at a real point; the result must be real, finite and keep its shape."""
         self.n_evals += 1
-        out = np.asarray(self._call(point))
+        if self.edge_ok:
+            # Past a domain edge numpy warns (log of a negative number) and returns NaN; the
+            # NaN is handled below, so the warning would only alarm about a step not taken.
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                out = np.asarray(self._call(point))
+        else:
+            out = np.asarray(self._call(point))
         if out.dtype.kind == "c":
             msg = f"f must return a real value for real input, got dtype {out.dtype}"
             raise TypeError(msg)
         self._note(out.dtype)
         if out.dtype.kind in "fc" and not np.all(np.isfinite(out)):
-            raise ValueError(self._not_finite(point, out))
+            if not (self.edge_ok and self.x is not None):
+                raise ValueError(self._not_finite(point, out))
+            self._check_shape(out)
+            return np.where(np.isfinite(out), out, np.nan)
         out = as_array(out.reshape(out.shape or (1,)), "f(x)").reshape(out.shape)
         self._check_shape(out)
         return out
@@ -336,6 +348,10 @@ class Extrapolated:
         Evaluations of ``f`` used.
     size : numpy.ndarray
         The largest ``|f|`` among the points evaluated (shape of ``f(x)``).
+    outside : float or None
+        The largest step at which ``f`` was not finite at ``x ± h d`` (a domain edge or a
+        singularity within it); the tableau then started again at smaller steps. Where no step
+        down to the smallest allowed stays in ``f``'s domain, `value` is NaN and `bound` inf.
     """
 
     value: np.ndarray
@@ -345,6 +361,7 @@ class Extrapolated:
     kink: np.ndarray
     n_evals: int
     size: np.ndarray
+    outside: float | None
     _choose: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] = field(repr=False)
 
     def reselect(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -393,6 +410,10 @@ def extrapolate(
     times the derivative: such a stall means the steps are too large for this point (a kink
     within the step, a function varying on a smaller scale).
 
+    Where ``f`` is not finite at ``x ± h d`` (``log`` near 0, the edge of ``f``'s domain within
+    the step), that level is discarded and the tableau starts again at ``h / 16``, as often as
+    the smallest step allows.
+
     Steps along a coordinate stay at least 16 float spacings of ``x_d`` (the first at least four
     times that); along a direction they stay at least `smallest_step`.
     """
@@ -411,11 +432,21 @@ def extrapolate(
     tableau = _Candidates(shape)
     size, scale = np.abs(f0), np.zeros(shape)
     moved = np.zeros(shape, dtype=bool)
-    h, largest, smallest, level = h0, h0, h0, 0
-    restarted_below = None
+    h, largest, smallest, level = h0, None, h0, 0
+    restarted_below = outside = None
     used = count.n_evals
     while True:
         diff, magnitude, second = _central_and_size(count, x, d, h, f0)
+        if not np.all(np.isfinite(magnitude)):
+            # f is not finite at x + h d or x - h d: the step reaches past a domain edge or a
+            # singularity. Its difference means nothing; start again at steps that stay inside.
+            outside = h if outside is None else outside
+            rows, history, seconds = [], [], []
+            if h / _RESTART_FACTOR < smallest_allowed or count.n_evals - used + 2 > max_evals:
+                break
+            h /= _RESTART_FACTOR
+            continue
+        largest = h if largest is None else largest
         # Values identical to f(x) at a step after they had moved at a larger one: f's rounding
         # now hides its change, and this level and finer ones carry no information.
         still = (diff == 0) & (second == 0)
@@ -467,11 +498,11 @@ def extrapolate(
     enough = len(seconds) >= 2
     rounding = 2.0 * (unit + 2.0 * noise)
     kink = _kinks(seconds, smallest, scale, rounding) if enough else np.zeros(shape, bool)
-    jump = np.abs(seconds[-1][1]) / (2.0 * smallest)
+    jump = np.abs(seconds[-1][1]) / (2.0 * smallest) if seconds else np.inf
 
     def reselect(louder: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if tableau.empty():  # max_evals too small for two levels: unbounded
-            return rows[-1][0], np.full(shape, np.inf)
+        if tableau.empty():  # max_evals too small for two levels, or no step inside f's domain
+            return (rows[-1][0] if rows else np.full(shape, np.nan)), np.full(shape, np.inf)
         value, bound = tableau.best(2.0 * (unit + 2.0 * louder))
         return value, np.where(kink, np.maximum(bound, jump), bound)
 
@@ -479,11 +510,12 @@ def extrapolate(
     return Extrapolated(
         best,
         best_bound,
-        (largest, smallest),
+        (h0 if largest is None else largest, smallest),
         restarted_below,
         kink,
         count.n_evals - used,
         size,
+        outside,
         reselect,
     )
 
@@ -596,15 +628,25 @@ def noise_level(
     """
     for attempt in range(3):
         sigma, found, flat, table = _measure(count, x, d, f0, delta)
+        outside = not np.all(np.isfinite(table))
         if attempt == 2:
             break
         wide = np.any(np.ptp(table, axis=0) > 0.1 * np.max(np.abs(table), axis=0))
-        if flat.all():
+        if outside:  # a point beyond f's domain (log near 0): closer to x
+            delta /= 256.0
+        elif flat.all():
             delta *= 256.0
         elif wide or not np.all(found | flat):
             delta /= 256.0
         else:
             break
+    if outside:
+        msg = (
+            f"f returned NaN or infinity at a point {3 * delta:.2g} from x, where its rounding "
+            "noise is measured (f(x) itself is finite): x is that close to a singularity or to "
+            "the edge of f's domain; move x further from it"
+        )
+        raise ValueError(msg)
     sigma = np.where(flat, np.inf, sigma)
     # A kink or a fast variation inside the table also looks like noise. Real noise does not
     # depend on the spacing; anything else shrinks with it: so a noise far above eps |f| is

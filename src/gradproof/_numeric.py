@@ -187,6 +187,20 @@ def _extrapolation_notes(fits: list[Extrapolated], labels: list[str]) -> list[st
             f"at steps down to {max(h for _, h in restarted):.2g} (f varies faster than that "
             "near x, or has a kink within that distance); smaller steps were used there"
         )
+    edge = [(lab, e) for lab, e in zip(labels, fits, strict=True) if e.outside]
+    if edge:
+        lost = [lab for lab, e in edge if not np.all(np.isfinite(e.value))]
+        notes.append(
+            f"f is not finite at steps of {max(e.outside for _, e in edge):.2g} from x along "
+            f"{_listed([lab for lab, _ in edge])} (a singularity or the edge of its domain): "
+            "smaller steps were used there"
+            + (
+                f"; along {_listed(lost)} no step down to the smallest allowed stays in f's "
+                "domain, and those entries are not checked"
+                if lost
+                else ""
+            )
+        )
     kinked = [lab for lab, e in zip(labels, fits, strict=True) if np.any(e.kink)]
     if kinked:
         notes.append(
@@ -251,6 +265,13 @@ def _probe(
         )
         raise ComplexStepUnsafeError(reason)
     fit = extrapolate(count, x, u, h0, f0=f0, noise=noise, smallest_step=smallest)
+    if not np.all(np.isfinite(fit.value)):
+        reason = (
+            f"f is not finite within {fit.steps[1]:.2g} of x along the probe's direction (a "
+            "singularity or the edge of its domain), so the complex step cannot be confirmed; "
+            "each coordinate is differenced instead"
+        )
+        raise ComplexStepUnsafeError(reason)
     if np.any(fit.kink):
         reason = (
             "f is not differentiable at x along the probe's direction (its one-sided slopes "

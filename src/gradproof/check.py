@@ -570,7 +570,15 @@ def numerical_gradient(
     count = Counter(f)
     f0 = as_scalar(count.real(arr), "f for numerical_gradient")
     count.x = arr
-    return numeric_side(count, arr, f0, meth, h, sd, **_defaults()).values
+    count.edge_ok = True  # steps past a domain edge are retried smaller where the method can
+    side = numeric_side(count, arr, f0, meth, h, sd, **_defaults())
+    if not np.all(np.isfinite(side.values)):
+        msg = (
+            "f is not finite at every step the numeric gradient would take from x (a "
+            "singularity or the edge of f's domain that close): move x further from it"
+        )
+        raise ValueError(msg)
+    return side.values
 
 
 def step_sweep(
