@@ -259,7 +259,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "noise-unmeasured",
-        NUMDIFF,
+        "src/gradproof/_noise.py",
         "    return sigma, delta",
         "    return np.where(np.isinf(sigma), sigma, 0.0), delta",
         "checker: finite differences assumed as accurate as eps |f|, which a loss near 0 computed "

@@ -4,7 +4,7 @@ r"""The numeric side of a check: a derivative of ``f`` and how far it can be tru
 absolute error bound for every entry, safety factors included. The pass rule
 (:mod:`gradproof._passrule`) never compares more finely than these bounds allow.
 
-First the rounding noise of ``f`` near ``x`` is measured (:func:`gradproof._numdiff.noise_level`,
+First the rounding noise of ``f`` near ``x`` is measured (:func:`gradproof._noise.noise_level`,
 six evaluations): finite differences cannot be more accurate than that noise divided by the
 step, and ``f``'s noise can be far above ``eps |f|`` (a loss near 0 computed from terms near 1).
 Then, by method:
@@ -65,6 +65,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradproof._noise import noise_level, qualified_noise
 from gradproof._numdiff import (
     COMPLEX_STEP,
     EPS64,
@@ -76,10 +77,8 @@ from gradproof._numdiff import (
     derivative,
     extrapolate,
     gaussian_miss_factor,
-    noise_level,
     probe_direction,
     probe_smallest_step,
-    qualified_noise,
     unit_direction,
 )
 from gradproof._passrule import RESOLUTION
