@@ -55,6 +55,8 @@ extensions = [
     "sphinx_design",
     "sphinx_togglebutton",
     "thread_quotes",
+    # {place-cell}: an executed top-level cell shown inside a tab (cells cannot nest).
+    "place_cell",
     # The {derivation} directive: derivations in LaTeX, checked while the page is read.
     "gradproof.sphinxext",
     "page_head",
@@ -82,7 +84,9 @@ nitpick_ignore_regex = [
 ]
 
 numfig = True
-math_numfig = True
+# Number equations page by page ((1), (2), … on each page): with numfig and a toctree that is not
+# :numbered:, math_numfig would count them across the whole site, so a page could start at (24).
+math_numfig = False
 
 # -- MyST / MyST-NB ---------------------------------------------------------
 

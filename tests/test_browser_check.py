@@ -259,7 +259,7 @@ def test_content_wider_than_the_column_fails(results: dict[str, Any]) -> None:
 @pytest.mark.slow
 def test_a_folded_verdict_and_a_missing_notebook_fail(results: dict[str, Any]) -> None:
     problems = _problems(results, "seeds/folded.html")
-    assert "no visible Verdict admonition" in problems
+    assert "no answer on the first screen" in problems
     assert "executed page without a .ipynb download" in problems
 
 

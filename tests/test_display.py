@@ -371,3 +371,33 @@ def test_the_legend_goes_before_the_first_derivation_only():
     assert with_legend(glued).index(LEGEND_HTML) == len("<p>x</p>")
     plain_math = '<div class="math">\\[a = b\\]</div>'
     assert with_legend(plain_math) == plain_math
+
+
+def test_agrees_records_a_comparison_and_its_summary_line():
+    ledger = Ledger()
+    record = ledger.agrees("snippet", [1.0, -2.0, 0.0], [1.0, -2.0 * (1 + 1e-14), 0.0], rtol=1e-12)
+    assert record.size == 3
+    assert record.max_rel_diff == pytest.approx(1e-14, rel=0.1)
+    summary = ledger.summary().plain
+    assert "snippet: 3 entries agree within rtol 1e-12, atol 0" in summary
+    assert "In all: 1 comparison of two computations." in summary
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "message"),
+    [
+        ([1.0, 2.0], [1.0, 2.0 + 1e-9], "1 of 2 entries differ"),  # outside rtol 1e-12
+        ([1.0, np.nan], [1.0, 2.0], "1 of 2 entries differ"),  # NaN never agrees
+        ([1.0, 2.0], [1.0, 2.0, 3.0], "shape"),
+    ],
+)
+def test_agrees_refuses_what_does_not_agree(actual, expected, message):
+    with pytest.raises(AssertionError, match=message):
+        Ledger().agrees("x", actual, expected, rtol=1e-12)
+
+
+def test_agrees_refuses_a_name_twice():
+    ledger = Ledger()
+    ledger.agrees("x", [1.0], [1.0], rtol=0.0)
+    with pytest.raises(ValueError, match="already recorded"):
+        ledger.agrees("x", [1.0], [1.0], rtol=0.0)

@@ -119,3 +119,126 @@ def test_an_expected_false_step_that_holds_fails_the_build(bad_build: str) -> No
 def test_unreadable_latex_fails_the_build_with_its_position(bad_build: str) -> None:
     assert "page, line 21: the derivation cannot be read: line 1, column 8:" in bad_build
     assert r"\log followed by two factors" in bad_build
+
+
+# ---- a page's one "What was checked", and cells shown in tabs ------------------------------------
+
+SUMMARY = r"""
+# Summary
+
+```{derivation}
+:label: grad
+\frac{\partial J}{\partial z_i} &= \left(\sum_j p_j\right) q_i - p_i && \text{any targets}
+```
+
+```{derivation}
+:label: slip
+:title: the thread's line
+:notation: logits=o, targets=y, softmax=p, loss=L
+:expect-false: 1
+\frac{\partial L}{\partial o_i} &= -y_i + y_i p_i
+```
+
+```{code-cell} python
+:tags: [remove-cell]
+import numpy as np
+from myst_nb import glue
+from gradproof.display import Ledger
+checks = Ledger()
+checks.agrees("snippet vs library", np.array([1.0, 2.0]), np.array([1.0, 2.0]), rtol=1e-12)
+```
+
+```{code-cell} python
+:tags: [code-here]
+print("shown in the first tab")
+```
+
+::::{tab-set}
+:::{tab-item} First
+```{place-cell} code-here
+```
+:::
+:::{tab-item} Second
+Text.
+:::
+::::
+
+```{code-cell} python
+:tags: [remove-cell]
+glue("checks", checks.summary(), display=False)
+```
+
+```{what-was-checked}
+:numeric: checks
+```
+"""
+
+SUMMARY_BAD = r"""
+# Missing pieces
+
+```{place-cell} no-such-tag
+```
+
+```{what-was-checked}
+:numeric: never-glued
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def summary_page(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+    request.getfixturevalue("mathjax_dir")
+    run, out = build(tmp_path_factory.mktemp("summary"), SUMMARY)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return (out / "page.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_summary_gathers_every_derivation_under_its_equation(summary_page: str) -> None:
+    # one box on the page: the blocks' own boxes were moved into it
+    assert summary_page.count("What was checked") == 1
+    assert summary_page.count("gp-derivation-checked") == 0
+    box = summary_page[summary_page.index("gp-what-was-checked") :]
+    assert box.index('href="#equation-grad">(1)</a>') < box.index('href="#equation-slip">(2)</a>')
+    assert "the thread’s line" in box or "the thread's line" in box
+    assert "Step 1: ✓ checked exactly for n = 2, 3, 4, 5 at every i." in box
+    assert "Step 1: ✗ as expected, at n = 2" in box
+    assert "Letters: logits" in box  # the second block's letters differ from the site's
+    assert "In all: 2 derivations with 2 steps; 1 holds, 1 is a line of the thread" in box
+
+
+@pytest.mark.slow
+def test_the_summary_lists_the_numeric_checks_glued_by_the_page(summary_page: str) -> None:
+    box = summary_page[summary_page.index("gp-what-was-checked") :]
+    assert "snippet vs library: 2 entries agree within rtol 1e-12, atol 0" in box
+    assert "A ✓ marks a step that equals the line before it" in box
+
+
+@pytest.mark.slow
+def test_a_tagged_cell_is_shown_in_its_tab(summary_page: str) -> None:
+    tab = summary_page[summary_page.index('class="sd-tab-content') :]
+    tab = tab[: tab.index('class="sd-tab-label"')]
+    assert "shown in the first tab" in tab  # the cell's input and output moved into the tab
+    assert summary_page.count("shown in the first tab") == 2  # once as code, once as output
+
+
+@pytest.fixture(scope="module")
+def summary_bad_build(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> str:
+    request.getfixturevalue("mathjax_dir")
+    run, _ = build(tmp_path_factory.mktemp("summary-bad"), SUMMARY_BAD)
+    assert run.returncode != 0
+    return run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_a_place_for_a_missing_cell_fails_the_build(summary_bad_build: str) -> None:
+    assert "{place-cell} no-such-tag: expected one code cell tagged 'no-such-tag', found 0" in (
+        summary_bad_build
+    )
+
+
+@pytest.mark.slow
+def test_numeric_checks_that_were_never_glued_fail_the_build(summary_bad_build: str) -> None:
+    assert "No key 'never-glued' found in glue data" in summary_bad_build

@@ -20,7 +20,8 @@ For every page it asserts:
   theme icon was drawn (none is missing from the site's subset of the icon library);
 - every download link of the page (``.ipynb``, ``.md``) resolves, and a page with code cells
   offers its executed ``.ipynb``;
-- a thread page (``seeds/``) shows its Verdict admonition without a click.
+- a thread page (``seeds/``) shows its answer (an admonition titled "The answer", or
+  "Verdict" on a page not yet rewritten) on the first screen, without a click.
 
 Every page is opened twice: on a desktop (1400 px wide) and on a phone (390 × 844). On the phone
 the document must be no wider than the screen, and every mark and every reason of every
@@ -85,8 +86,9 @@ TIMEOUT_MS = 30_000
 SEARCH_TIMEOUT_MS = 10_000
 # Generated index pages carry no mathematics of their own.
 MATH_OPTIONAL = {"genindex.html", "py-modindex.html", "search.html", "execution.html"}
-# Thread pages open with a verdict a reader must see without clicking anything.
+# Thread pages open with their answer, which a reader must see without clicking or scrolling.
 VERDICT_PAGES = re.compile(r"^seeds/.+\.html$")
+ANSWER_TITLES = ("The answer", "Verdict")
 SCREENSHOT_PAGES = {
     "index.html": "index",
     "seeds/000-goodfellow-cross-entropy.html": "seed-000",
@@ -119,7 +121,7 @@ _SETTLE_JS = """async () => {
   await document.fonts.ready;
 }"""
 
-_FACTS_JS = """async () => {
+_FACTS_JS = """async (answerTitles) => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
   }
@@ -193,8 +195,9 @@ _FACTS_JS = """async () => {
       .map(a => a.href),
     cells: document.querySelectorAll('div.cell').length,
     verdictVisible: [...document.querySelectorAll('.admonition')]
-      .filter(a => (a.querySelector('.admonition-title') || {}).textContent === 'Verdict')
-      .some(a => a.checkVisibility() && !a.closest('details:not([open])')),
+      .filter(a => answerTitles.includes((a.querySelector('.admonition-title') || {}).textContent))
+      .some(a => a.checkVisibility() && !a.closest('details:not([open])')
+                 && a.getBoundingClientRect().top + window.scrollY < window.innerHeight),
     wideMath: [...document.querySelectorAll("mjx-container[display='true'], .gp-rhs")]
       .filter(m => m.scrollWidth > m.clientWidth + 1).length,
     docWidth: document.documentElement.scrollWidth,
@@ -349,7 +352,7 @@ def check_page(
         page.add_init_script("localStorage.setItem('mode', 'dark')")
     offsite_before = len(browser.offsite)
     page.goto(base + path, wait_until="load", timeout=TIMEOUT_MS)
-    facts = page.evaluate(_FACTS_JS)
+    facts = page.evaluate(_FACTS_JS, list(ANSWER_TITLES))
     text = page.evaluate(_VISIBLE_TEXT_JS)
     statuses = page.evaluate(_STATUS_JS, facts["downloads"])
     result.title, result.mjx, result.images = facts["title"], facts["mjx"], facts["images"]
@@ -393,7 +396,7 @@ def check_page(
     if facts["cells"] and not any(u.endswith(".ipynb") for u in facts["downloads"]):
         p.append("executed page without a .ipynb download")
     if VERDICT_PAGES.match(path) and not facts["verdictVisible"]:
-        p.append("no visible Verdict admonition")
+        p.append("no answer on the first screen (an open admonition titled 'The answer')")
     result.wide_math, result.cells = facts["wideMath"], facts["cells"]
     result.doc_width = facts["docWidth"]
     page.close()
@@ -453,7 +456,7 @@ def screenshot(
     # The profile is shared, so the mode stored by a dark screenshot would carry over: set both.
     page.add_init_script(f"localStorage.setItem('mode', '{'dark' if dark else 'light'}')")
     page.goto(base + path, wait_until="load", timeout=TIMEOUT_MS)
-    page.evaluate(_FACTS_JS)  # waits for MathJax and images
+    page.evaluate(_FACTS_JS, list(ANSWER_TITLES))  # waits for MathJax and images
     page.screenshot(path=str(out.with_suffix(".png")))
     for suffix, selector in [
         ("figure", ".cell_output img"),

@@ -16,8 +16,9 @@ and numeric checks it ran, and ends by saying exactly what ran. These helpers do
 :func:`table`
     Any rows as a Markdown table (numbers formatted the same way).
 :class:`Ledger`
-    Verifies derivations (asserting which step is false, if one should be) and records them and
-    numeric checks; :meth:`Ledger.summary` is the page's "What was checked".
+    Verifies derivations (asserting which step is false, if one should be) and records them,
+    numeric checks and agreements between two computations (:class:`Agreement`);
+    :meth:`Ledger.summary` is the page's "What was checked".
 :func:`checked_summary`
     That summary from any :class:`~gradproof.derive.DerivationReport`,
     :class:`~gradproof.derive.Derivation` or :class:`~gradproof.check.GradCheckResult`.
@@ -66,6 +67,7 @@ from gradproof.derive._report import span, step_list
 
 __all__ = [
     "LEGEND_HTML",
+    "Agreement",
     "Ledger",
     "Markdown",
     "RenderedDerivation",
@@ -354,7 +356,41 @@ def compare(
 
 # ------------------------------------------------------------------------------ summaries
 
-_Item = Derivation | DerivationReport | GradCheckResult
+
+@dataclass(frozen=True)
+class Agreement:
+    """Two computations of one array compared entry by entry, e.g. a snippet and the library.
+
+    Every entry satisfies ``|actual - expected| <= atol + rtol * |expected|`` (the pass rule of
+    :func:`numpy.allclose`), or :meth:`Ledger.agrees` would have raised.
+
+    Attributes
+    ----------
+    size : int
+        Entries compared.
+    rtol, atol : float
+        The tolerances of the rule.
+    max_abs_diff, max_rel_diff : float
+        The largest ``|actual - expected|``, and the largest of it over ``|expected|`` among
+        entries where ``expected`` is not 0.
+    """
+
+    size: int
+    rtol: float
+    atol: float
+    max_abs_diff: float
+    max_rel_diff: float
+
+    def line(self, name: str) -> str:
+        """The summary line: what was compared, under which rule, and how close it came."""
+        return (
+            f"{name}: {self.size} {'entry agrees' if self.size == 1 else 'entries agree'} "
+            f"within rtol {self.rtol:g}, atol {self.atol:g} (largest difference "
+            f"{self.max_abs_diff:.1e} absolute, {self.max_rel_diff:.1e} relative)"
+        )
+
+
+_Item = Derivation | DerivationReport | GradCheckResult | Agreement
 
 
 def _report(item: Derivation | DerivationReport) -> DerivationReport:
@@ -399,7 +435,9 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _totals(reports: list[DerivationReport], numeric: list[GradCheckResult]) -> str:
+def _totals(
+    reports: list[DerivationReport], numeric: list[GradCheckResult], agreements: list[Agreement]
+) -> str:
     parts = []
     if reports:
         sizes = span({v for r in reports for v in r.ns})
@@ -423,6 +461,8 @@ def _totals(reports: list[DerivationReport], numeric: list[GradCheckResult]) -> 
         if finite:
             text += f", largest relative error of a pass {max(finite):.1e}"
         parts.append(text)
+    if agreements:
+        parts.append(f"{_count(len(agreements), 'comparison')} of two computations")
     return "In all: " + "; ".join(parts) + "."
 
 
@@ -431,10 +471,10 @@ def _named(items: Iterable[_Item | Mapping[str, _Item]]) -> list[tuple[str, _Ite
     for item in items:
         pairs = item.items() if isinstance(item, Mapping) else [("", item)]
         for name, obj in pairs:
-            if not isinstance(obj, Derivation | DerivationReport | GradCheckResult):
+            if not isinstance(obj, Derivation | DerivationReport | GradCheckResult | Agreement):
                 msg = (
-                    "checked_summary takes Derivation, DerivationReport or GradCheckResult "
-                    f"objects (or mappings of names to them); got {type(obj).__name__}"
+                    "checked_summary takes Derivation, DerivationReport, GradCheckResult or "
+                    f"Agreement objects (or mappings of names to them); got {type(obj).__name__}"
                 )
                 raise TypeError(msg)
             out.append((name, obj))
@@ -450,7 +490,7 @@ def checked_summary(*items: _Item | Mapping[str, _Item]) -> Markdown:
 
     Parameters
     ----------
-    *items : Derivation, DerivationReport, GradCheckResult, or mapping of name to these
+    *items : Derivation, DerivationReport, GradCheckResult, Agreement, or mapping of name to these
         Names label the lines (a derivation's title otherwise).
 
     Examples
@@ -470,18 +510,21 @@ def checked_summary(*items: _Item | Mapping[str, _Item]) -> Markdown:
     In all: 1 derivation with 1 step, checked sizes n = 2, 3; steps that hold: none; 1 numeric check (complex; ... evaluations, up to 3 components), largest relative error of a pass ...
     """
     named = _named(items)
-    reports = [_report(o) for _, o in named if not isinstance(o, GradCheckResult)]
+    reports = [_report(o) for _, o in named if isinstance(o, Derivation | DerivationReport)]
     numeric = [o for _, o in named if isinstance(o, GradCheckResult)]
+    agreements = [o for _, o in named if isinstance(o, Agreement)]
     texts: dict[bool, list[str]] = {True: [], False: []}
     for name, obj in named:
         for markdown in (True, False):
             if isinstance(obj, GradCheckResult):
                 line = _numeric_line(name or "numeric check", obj)
+            elif isinstance(obj, Agreement):
+                line = obj.line(name or "comparison")
             else:
                 rep = _report(obj)
                 line = _derivation_line(name or rep.title or "derivation", rep, markdown)
             texts[markdown].append(f"- {line}")
-    total = _totals(reports, numeric)
+    total = _totals(reports, numeric, agreements)
     return Markdown(
         "\n".join(texts[True]) + f"\n\n{total}", "\n".join(texts[False]) + f"\n\n{total}"
     )
@@ -545,6 +588,45 @@ class Ledger:
             raise ValueError(msg)
         self.items[name] = result
         return result
+
+    def agrees(
+        self, name: str, actual: ArrayLike, expected: ArrayLike, *, rtol: float, atol: float = 0.0
+    ) -> Agreement:
+        """Assert that two computations of one array agree entry by entry, and record it.
+
+        The rule is ``|actual - expected| <= atol + rtol * |expected|`` in every entry, with the
+        shapes equal; the caller states both tolerances (no default hides a loose one).
+
+        >>> ledger = Ledger()
+        >>> print(ledger.agrees("twice", [0.2, 0.4], [0.2, 0.4 + 1e-16], rtol=1e-15).line("x"))
+        x: 2 entries agree within rtol 1e-15, atol 0 (largest difference 1.1e-16 absolute, 2.8e-16 relative)
+        >>> ledger.agrees("off", [1.0, 2.0], [1.0, 2.1], rtol=1e-3)
+        Traceback (most recent call last):
+        ...
+        AssertionError: off: 1 of 2 entries differ by more than atol 0 + rtol 0.001 |expected|; largest difference 0.1 at index (1,)
+        """
+        a, b = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+        if a.shape != b.shape:
+            msg = f"{name}: actual has shape {a.shape}, expected {b.shape}"
+            raise AssertionError(msg)
+        if name in self.items:
+            msg = f"a check named {name!r} is already recorded"
+            raise ValueError(msg)
+        diff = np.abs(a - b)
+        bad = ~(diff <= atol + rtol * np.abs(b))  # NaN on either side counts as a disagreement
+        if bad.any():
+            worst = np.unravel_index(int(np.nanargmax(np.where(bad, diff, -1.0))), a.shape)
+            msg = (
+                f"{name}: {int(bad.sum())} of {a.size} entries differ by more than atol {atol:g} "
+                f"+ rtol {rtol:g} |expected|; largest difference {float(diff[worst]):.3g} at "
+                f"index {tuple(int(v) for v in worst)}"
+            )
+            raise AssertionError(msg)
+        nonzero = b != 0
+        rel = float(np.max(diff[nonzero] / np.abs(b[nonzero]))) if nonzero.any() else 0.0
+        record = Agreement(a.size, rtol, atol, float(diff.max(initial=0.0)), rel)
+        self.items[name] = record
+        return record
 
     @property
     def derivations(self) -> list[Derivation]:

@@ -23,6 +23,19 @@ and ``define`` (several separated by ``;``), ``expect-false`` (the steps that a 
 wrong, e.g. ``3`` or ``2, 4``) and ``title``. The build fails, with the page, the line and the
 counterexample, when a step is false that is not expected to be, when an expected ✗ turns out
 to hold, or when the LaTeX cannot be read.
+
+A page that ends with one collapsed account of everything it checked uses the
+``{what-was-checked}`` directive::
+
+    ```{what-was-checked}
+    :numeric: checks
+    ```
+
+It gathers the "What was checked" of every ``{derivation}`` on the page (wherever the directive
+stands; the blocks then lose their own boxes, so the page has one), each under a reference to its
+equation, and adds the numeric checks that the page's cells ran: the Markdown glued under the
+key given by ``numeric`` (``myst_nb.glue("checks", ledger.summary(), display=False)`` with a
+:class:`gradproof.display.Ledger`). A missing key fails the build.
 """
 
 from __future__ import annotations
@@ -32,16 +45,30 @@ from typing import Any, ClassVar
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.directives.patches import MathDirective
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 from sphinx.util.math import get_node_equation_number
 
 from gradproof._derivation_view import StepView, render_derivation
+from gradproof.derive._report import step_list
 from gradproof.latex import LatexError, Notation, read_align
 from gradproof.latex.checking import check_parsed, describe_counterexample
 from gradproof.latex.markdown import block_mismatches, expected_false, split_list
+from gradproof.latex.notation import show_key
 
-__all__ = ["DerivationDirective", "setup"]
+__all__ = ["DerivationDirective", "WhatWasCheckedDirective", "setup"]
+
+# A {derivation}'s own box, and the place in a page's summary where those boxes are gathered.
+_BLOCK_BOX = "gp-derivation-checked"
+_GATHERED = "gp-checked-derivations"
+# The shorter account of a block that a page's summary shows (its own box shows the full one).
+_SHORT = "gp-checked-short"
+# What the build proved of the page's derivations; carried on each block's box until gathered.
+_RECORD = "gp_record"
+_logger = logging.getLogger(__name__)
 
 
 def _short_scope(line: dict[str, Any]) -> str:
@@ -111,7 +138,16 @@ class DerivationDirective(MathDirective):
         # number and target; the HTML builder draws it from these rows (_visit_math_block).
         block = next(n for n in out if isinstance(n, nodes.math_block))
         block["gp_derivation"] = self._rows(parsed, result, expect)
-        out.append(self._checked(parsed, result, expect))
+        box = self._checked(parsed, result, expect)
+        box[_RECORD] = {
+            "label": self.options.get("label", ""),
+            "title": self.options.get("title", ""),
+            "line": self.lineno,
+            "steps": len(result["lines"]),
+            "held": sum(line["verdict"] == "true" for line in result["lines"]),
+            "expected": len(expect),
+        }
+        out.append(box)
         return out
 
     @staticmethod
@@ -173,10 +209,55 @@ class DerivationDirective(MathDirective):
                     else ""
                 )
                 lines.append(f"{head}: ✗{tail}, {why}.")
-        box = nodes.admonition(classes=["dropdown", "gp-derivation-checked"])
+        box = nodes.admonition(classes=["dropdown", _BLOCK_BOX])
         box += nodes.title(text="What was checked")
         self.state.nested_parse(StringList(lines), self.content_offset, box)
+        short = nodes.container(classes=[_SHORT])
+        self.state.nested_parse(
+            StringList(_short_lines(parsed, result, expect)), self.content_offset, short
+        )
+        box += short
         return box
+
+
+def _short_lines(parsed: Any, result: dict[str, Any], expect: tuple[int, ...]) -> list[str]:
+    """A block's account for a page's summary: letters, steps grouped by scope, each ✗."""
+    lines = []
+    letters = _letters(parsed.notation)
+    if letters:
+        lines.append(f"- Letters: {letters}.")
+    held: dict[str, list[int]] = {}
+    entries: list[tuple[int, str]] = []
+    for line in result["lines"]:
+        if line["verdict"] == "true":
+            held.setdefault(line["scope"], []).append(line["step"])
+        else:
+            cx = line["counterexample"]
+            why = describe_counterexample(cx) if cx else "false"
+            kind = " as expected" if line["step"] in expect else ""
+            entries.append((line["step"], f"- Step {line['step']}: ✗{kind}, {why}."))
+    entries += [
+        (steps[0], f"- {step_list(steps).capitalize()}: ✓ {scope}.")
+        for scope, steps in held.items()
+    ]
+    return lines + [text for _, text in sorted(entries)]
+
+
+def _letters(notation: Notation) -> str:
+    """The letters and readings that differ from the site's, as Markdown with ``$...$`` math."""
+    default = Notation.parse("").roles
+    parts = [
+        f"{role} ${show_key(key)}$"
+        for role, key in notation.roles.items()
+        if default.get(role) != key
+    ]
+    parts += [f"${key}$ read as $\\partial$" for key in notation.partial]
+    parts += [f"${key}$ read as $\\sum$" for key in notation.sum]
+    if notation.exp_power:
+        parts.append("$\\exp^{u}$ read as $e^{u}$")
+    if notation.weight_row:
+        parts.append(f"a weight letter alone is the row ${notation.weight_row}$")
+    return ", ".join(parts)
 
 
 def _draw_derivations(app: Sphinx) -> None:
@@ -204,8 +285,118 @@ def _draw_derivations(app: Sphinx) -> None:
     renderers[name] = (visit_math_block, depart)
 
 
+# What a mark means, said once at the end of every page that gathers its checks.
+_MEANING = (
+    "A ✓ marks a step that equals the line before it in every setting listed with it: for each "
+    "size $n$ (or for every $n$, where the step was proved before a size was fixed) and every "
+    "value of the free indices that the stated restriction allows, under the stated assumptions. "
+    "A ✗ marks a step that differs there; its counterexample is the first setting and point "
+    "found. The numeric checks ran at the points they name and prove nothing elsewhere."
+)
+
+
+class WhatWasCheckedDirective(SphinxDirective):
+    """A page's one "What was checked": its derivations and its cells' numeric checks.
+
+    See the module docstring. The derivations are gathered when the whole page has been read
+    (:func:`gather_derivations`), so the directive may stand anywhere on the page.
+    """
+
+    has_content = False
+    option_spec: ClassVar[dict[str, Any]] = {"numeric": directives.unchanged_required}
+
+    def run(self) -> list[nodes.Node]:
+        box = nodes.admonition(classes=["dropdown", "gp-what-was-checked"])
+        box += nodes.title(text="What was checked")
+        gathered = nodes.container(classes=[_GATHERED])
+        self.state.nested_parse(
+            StringList(["**Derivations**, checked when this page was built:"]),
+            self.content_offset,
+            gathered,
+        )
+        box += gathered
+        key = self.options.get("numeric")
+        if key:
+            glued = ["**Numeric checks**, run in this page's cells:", "", f"```{{glue:md}} {key}"]
+            glued += [":format: myst", "```"]
+            self.state.nested_parse(StringList(glued), self.content_offset, box)
+        self.state.nested_parse(StringList([_MEANING]), self.content_offset, box)
+        self.set_source_info(box)
+        return [box]
+
+
+def gather_derivations(app: Sphinx, doctree: nodes.document) -> None:
+    """Move every ``{derivation}``'s box into the page's ``{what-was-checked}``, if it has one.
+
+    Each block's account is headed by a reference to its equation (the ``label``; else its
+    title or page line); a last paragraph counts the steps. Connected to ``doctree-read``.
+    """
+    targets = [n for n in doctree.findall(nodes.container) if _GATHERED in n["classes"]]
+    boxes = [n for n in doctree.findall(nodes.admonition) if _BLOCK_BOX in n["classes"]]
+    if len(targets) > 1:
+        _logger.warning(
+            "a page may have one {what-was-checked}; found %d", len(targets), location=targets[1]
+        )
+    records = [box.attributes.pop(_RECORD, None) for box in boxes]
+    shorts = [next(iter(box.findall(_is_short)), None) for box in boxes]
+    if not targets:
+        for short in shorts:
+            if short is not None:
+                short.parent.remove(short)
+        return
+    target = targets[0]
+    for box, record, short in zip(boxes, records, shorts, strict=True):
+        target += _heading(app.env.docname, record or {})
+        if short is not None:
+            target.extend(short.children)
+        box.parent.remove(box)
+    target += nodes.paragraph(text=_totals([r for r in records if r]))
+
+
+def _is_short(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.container) and _SHORT in node["classes"]
+
+
+def _heading(docname: str, record: dict[str, Any]) -> nodes.paragraph:
+    head = nodes.paragraph(classes=["gp-checked-heading"])
+    label, title = record.get("label"), record.get("title")
+    if label:
+        head += nodes.strong(text="Derivation ")
+        head += addnodes.pending_xref(
+            "",
+            nodes.literal(label, label, classes=["xref", "eq"]),
+            refdomain="math",
+            reftype="eq",
+            reftarget=label,
+            refdoc=docname,
+            refexplicit=False,
+            refwarn=True,
+        )
+    else:
+        head += nodes.strong(text=f"The derivation at line {record.get('line', '?')}")
+    if title:
+        head += nodes.Text(f": {title}")
+    return head
+
+
+def _totals(records: list[dict[str, Any]]) -> str:
+    if not records:
+        return "No derivation on this page."
+    steps = sum(r["steps"] for r in records)
+    held = sum(r["held"] for r in records)
+    expected = sum(r["expected"] for r in records)
+    blocks = f"{len(records)} derivation{'s' if len(records) != 1 else ''}"
+    text = f"In all: {blocks} with {steps} steps; {held} {'holds' if held == 1 else 'hold'}"
+    if expected:
+        text += f", {expected} {'is a line' if expected == 1 else 'are lines'} of the thread "
+        text += "shown false as expected"
+    return text + "."
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the ``derivation`` directive."""
+    """Register the ``derivation`` and ``what-was-checked`` directives."""
     app.add_directive("derivation", DerivationDirective)
     app.connect("builder-inited", _draw_derivations, priority=900)
+    app.add_directive("what-was-checked", WhatWasCheckedDirective)
+    app.connect("doctree-read", gather_derivations)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
