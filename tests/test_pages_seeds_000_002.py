@@ -1,149 +1,266 @@
-"""Seed pages 000-002 cite their threads and fail when a thread's error returns (``nox -s docs``
-runs them as written).
+"""Thread pages 000-002: faithful to their threads, and every check on them bites.
 
-Each mutation puts one of the thread's wrong formulas back where the page has the corrected one
-(a plain string substitution in the page source) and expects the page's own checks to stop it:
-a ``Derivation`` that no longer verifies, or a gradient check that no longer passes.
+Three kinds of test:
+
+- **Derivations** (fast, no Sphinx, no kernel): each page's ``{derivation}`` blocks are read and
+  checked as the build checks them. A mutation puts a thread's wrong formula where the page has
+  the right one (the build must see an unexpected ✗), or the right formula where the page shows a
+  thread's wrong line (the expected ✗ must be missing).
+- **Cells** (slow): the page runs, and a mutation of its code (a tab's snippet, a numeric check)
+  makes one of its hidden assertions fail.
+- **Text**: the page cites its thread as the thread shows itself, names a site or an "accepted"
+  answer only where the thread's text shows it, and every number it shows for a thread's line is
+  that line's value.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
+from gradproof.derive.notation import point
+from gradproof.examples import p_one_hot, p_run, z_run
+from gradproof.functions import softmax
+from gradproof.latex import Notation, read_align
+from gradproof.latex.checking import check_parsed
+from gradproof.latex.markdown import block_mismatches, derivation_blocks, expected_false, split_list
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
 PAGES = {
     "000": "seeds/000-goodfellow-cross-entropy.md",
-    "001": "seeds/001-derivative-of-softmax-loss.md",
-    "002": "seeds/002-cross-entropy-logits.md",
 }
 
+# What each page must say to cite its thread as the thread shows itself.
 CITATIONS = {
     "000": [
-        "Mathematics Stack Exchange",
+        "Goodfellow, Bengio and Courville",
         "*Deep Learning*",
         "§6.5.9",
-        "Differentiation outside the Deep Learning Community",
-        "Goodfellow, Bengio and Courville",
-    ],
-    "001": ["Mathematics Stack Exchange", "*Derivative of Softmax loss function*"],
-    "002": [
-        "Cross Validated",
-        "gradient of the cross-entropy loss with respect to the logits",
+        "{quote}`000: Differentiation outside the Deep Learning Community`",
     ],
 }
 
-NUMERIC_CHECK = (
-    "passed = check_gradient(\n"
-    "    lambda v: cross_entropy(v, p_run), lambda v: cross_entropy_grad(v, p_run), z_run\n"
-    ")"
-)
+# Words a page may use of its thread only when the thread's own text shows them.
+SHOWN_ONLY = ["Mathematics Stack Exchange", "Cross Validated", "Stack Exchange", "accepted"]
 
-# (page, id, corrected snippet on the page, the thread's wrong version, what must stop it)
-MUTATIONS = [
+
+# ---------------------------------------------------------------------------- derivations
+
+
+def checked_blocks(text: str) -> dict[str, list[str]]:
+    """Check every ``{derivation}`` of a page as the build does: label -> its problems."""
+    out = {}
+    for block in derivation_blocks(text):
+        opts = block.options
+        parsed = read_align(
+            block.body,
+            Notation.parse(opts.get("notation", "")),
+            assume=split_list(opts.get("assume")),
+            where=split_list(opts.get("where")),
+            define=split_list(opts.get("define")),
+        )
+        label = opts.get("label", f"line {block.line}")
+        out[label] = block_mismatches(
+            check_parsed(parsed), expected_false(opts.get("expect-false"))
+        )
+    return out
+
+
+def page(name: str) -> str:
+    return (ROOT / "docs" / PAGES[name]).read_text(encoding="utf-8")
+
+
+# (page, block label, text on the page, its replacement, what the build must then report)
+DERIVATION_MUTATIONS = [
     (
         "000",
-        "second answer's -p_i + p_i q_i as the gradient",
-        'Step(total(p[j], j) * q(i) - p[i], "definition of the softmax")',
-        'Step(-p[i] + p[i] * q(i), "definition of the softmax")',
-        "step 3 is false",
+        "seed000-grad",
+        r"&= \left(\sum_j p_j\right) q_i - p_i && \text{definition of the softmax}",
+        r"&= -p_i + p_i q_i && \text{definition of the softmax}",
+        "step 3 (line 3) is false",
     ),
     (
         "000",
-        "second answer's formula in the numeric check",
-        NUMERIC_CHECK,
-        NUMERIC_CHECK.replace("cross_entropy_grad(v, p_run)", "-p_run + p_run * softmax(v)"),
-        "GradientCheckError",
+        "seed000-answer",
+        r"&= \left(\sum_j p_j\right) q_i - p_i && \text{any targets}",
+        r"&= q_i - p_i && \text{any targets}",
+        "step 1 (line 1) is false",
     ),
     (
-        "001",
-        "asker's q_k in place of q_i",
-        "Step(-p[i] * (1 - q(i)) + sum_ne(p[k] * q(i), k, i), ",
-        "Step(-p[i] * (1 - q(i)) + sum_ne(q(k) * p[k], k, i), ",
-        "step 4 is false",
+        "000",
+        "seed000-key",
+        r"&= \frac{e^{z_i}}{\sum_k e^{z_k}} && \text{chain rule}",
+        r"&= e^{z_i} && \text{chain rule}",
+        "step 1 (line 1) is false",
     ),
     (
-        "001",
-        "asker's (sum_i q_i p_i) - p_i as the result",
-        'Step(q(i) * total(p[k], k) - p[i], "collect the targets")',
-        'Step(Sum(q(i) * p[i], (i, 1, n)) - p[i], "collect the targets")',
-        "step 5 is false",
+        "000",
+        "seed000-second",
+        r"=\frac{\partial}{\partial z_i}( -p_i\log q_i)",
+        r"=\frac{\partial}{\partial z_i}( -\sum_j p_j\log q_j)",
+        "step 2 (line 2) was expected to be false but holds",
     ),
     (
-        "001",
-        "asker's formula in the numeric check",
-        NUMERIC_CHECK,
-        NUMERIC_CHECK.replace("cross_entropy_grad(v, p_run)", "np.sum(softmax(v) * p_run) - p_run"),
-        "GradientCheckError",
+        "000",
+        "seed000-comment-q",
+        r"\frac{\partial q_j}{\partial z_i} &= 0",
+        r"\frac{\partial q_j}{\partial z_i} &= -q_i q_j",
+        "step 1 (line 1) was expected to be false but holds",
     ),
     (
-        "002",
-        "eq. (3)'s denominator in the quotient rule",
-        (
-            "Add(written(sum_exp, exp(z[i])), -written(exp(z[i]), exp(z[i])), evaluate=False)\n"
-            "            / sum_exp**2,"
-        ),
-        (
-            "Add(written(wrong_sum, exp(z[i])), -written(exp(z[i]), exp(z[i])), evaluate=False)\n"
-            "            / wrong_sum**2,"
-        ),
-        "step 1 is false",
-    ),
-    (
-        "002",
-        "eq. (5)'s e^{z_i} e^{z_i}",
-        "-written(exp(z[i]), exp(z[j]))",
-        "-written(exp(z[i]), exp(z[i]))",
-        "step 1 is false",
-    ),
-    (
-        "002",
-        "eq. (8)'s sign of the i != j term",
-        "Add(sum_ne(p[i] * q(j), i, j), sum_eq(p[i] * q(i), i, j), -p[j], evaluate=False)",
-        "Add(-sum_ne(p[i] * q(j), i, j), sum_eq(p[i] * q(i), i, j), -p[j], evaluate=False)",
-        "step 3 is false",
-    ),
-    (
-        "002",
-        "eq. (8)'s consequence in the numeric check",
-        NUMERIC_CHECK,
-        NUMERIC_CHECK.replace(
-            "cross_entropy_grad(v, p_run)", "-softmax(v) + 2 * p_run * softmax(v) - p_run"
-        ),
-        "GradientCheckError",
+        "000",
+        "seed000-first-without",
+        r"\sum_{j=1}^np_j\log\left(\sum_{k=1}^ne^{z_k}\right) &= -\sum_{j=1}^np_jz_j+\log",
+        r"\sum_{j=1}^np_j\log\left(\sum_{k=1}^ne^{z_k}\right) &= -\sum_{j=1}^np_jz_j+\sum_j p_j\log",
+        "step 1 (line 1) was expected to be false but holds",
     ),
 ]
 
 
-@pytest.mark.parametrize("page", sorted(PAGES))
-def test_page_cites_its_thread(page: str, page_text: Callable[[str], str]) -> None:
-    text = " ".join(page_text(PAGES[page]).split())  # titles may wrap across lines
-    for title in CITATIONS[page]:
-        assert title in text, f"{PAGES[page]} does not cite {title!r}"
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_every_derivation_on_the_page_checks_as_marked(name: str) -> None:
+    problems = {label: p for label, p in checked_blocks(page(name)).items() if p}
+    assert not problems, problems
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "original", "wrong", "reason"),
+    [pytest.param(*m, id=f"{m[0]}: {m[1]}") for m in DERIVATION_MUTATIONS],
+)
+def test_a_wrong_line_put_in_a_derivation_is_caught(
+    name: str, label: str, original: str, wrong: str, reason: str
+) -> None:
+    text = page(name)
+    assert text.count(original) == 1, f"the snippet must occur exactly once: {original}"
+    problems = checked_blocks(text.replace(original, wrong))
+    assert any(reason in p for p in problems[label]), problems[label]
+    others = {k: v for k, v in problems.items() if v and k != label}
+    assert not others, others
+
+
+# -------------------------------------------------------------------------- shown numbers
+
+# (page, block label, step, the NumPy expression the page shows for that line, names it uses)
+SHOWN_LINES = [
+    ("000", "seed000-second", 7, "-targets + targets * q_run", {"targets": p_run}),
+    ("000", "seed000-second", 7, "-targets + targets * q_run", {"targets": p_one_hot}),
+    ("000", "seed000-comment-p", 2, "-p_exp * np.log(q_run)", {"p_exp": np.exp(z_run)}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "step", "expression", "names"),
+    [pytest.param(*s, id=f"{s[0]}: {s[1]} step {s[2]}") for s in SHOWN_LINES],
+)
+def test_the_numbers_shown_for_a_line_are_its_values(
+    name: str, label: str, step: int, expression: str, names: dict[str, Any]
+) -> None:
+    text = page(name)
+    assert expression in text, f"the page no longer computes {expression}"
+    (block,) = [b for b in derivation_blocks(text) if b.options.get("label") == label]
+    parsed = read_align(
+        block.body,
+        Notation.parse(block.options.get("notation", "")),
+        where=split_list(block.options.get("where")),
+    )
+    targets = names.get("targets", p_run)
+    line = parsed.derivation().evaluate(step, 3, point(z_run, targets))
+    scope = {"np": np, "q_run": softmax(z_run), "z_run": z_run, **names}
+    shown = eval(expression, scope)  # an expression copied from the page, in known names
+    np.testing.assert_allclose(shown, line, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------- text
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_the_page_cites_its_thread(name: str) -> None:
+    text = " ".join(page(name).split())  # citations may wrap across lines
+    for citation in CITATIONS[name]:
+        assert citation in text, f"{PAGES[name]} does not cite {citation!r}"
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_a_site_or_accepted_answer_is_named_only_where_the_thread_shows_it(name: str) -> None:
+    (thread_file,) = SEEDS.glob(f"{name}_*.txt")
+    thread = thread_file.read_text(encoding="utf-8").casefold()
+    text = " ".join(page(name).split()).casefold()
+    for words in SHOWN_ONLY:
+        if words.casefold() in text:
+            assert words.casefold() in thread, f"{PAGES[name]} says {words!r}; its thread does not"
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_the_page_opens_with_its_answer(name: str) -> None:
+    text = page(name)
+    first_heading = re.search(r"^## ", text, re.MULTILINE)
+    assert first_heading is not None
+    head = text[: first_heading.start()]
+    assert ":::{admonition} The answer" in head
+    assert "```{derivation}" in head, "the answer is a checked derivation, not typed math"
+    assert "{quote-math}" in head, "the answer quotes the thread's slip"
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_the_page_ends_with_one_what_was_checked(name: str) -> None:
+    text = page(name)
+    assert text.count("```{what-was-checked}") == 1
+    assert text.rstrip().endswith("```{what-was-checked}\n:numeric: checks\n```")
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_the_notebook_starts_with_how_to_install(name: str) -> None:
+    first_cell = page(name).split("```{code-cell} python", 1)[1]
+    assert first_cell.split("\n")[2].startswith("# To run this notebook: pip install gradproof")
+
+
+# ---------------------------------------------------------------------------------- cells
+
+# (page, id, code on the page, the wrong version, the error that must stop the page)
+CELL_MUTATIONS = [
+    (
+        "000",
+        "NumPy tab without the factor sum(P)",
+        "return (P.sum(axis=1, keepdims=True) * Q - P) / len(Z)",
+        "return (Q - P) / len(Z)",
+        "NumPy tab, targets, vs gradproof",
+    ),
+    ("000", "NumPy tab, labels not divided by N", "    dZ /= N\n", "", "NumPy tab, labels"),
+    (
+        "000",
+        "JAX tab without the mean over rows",
+        "return -jnp.sum(P * jax.nn.log_softmax(Z, axis=1)) / Z.shape[0]",
+        "return -jnp.sum(P * jax.nn.log_softmax(Z, axis=1))",
+        "JAX tab vs gradproof",
+    ),
+    (
+        "000",
+        "the second answer's formula replaced by the gradient",
+        "lambda v: -p_run + p_run * functions.softmax(v),",
+        "lambda v: functions.softmax(v) - p_run,",
+        "assert not failed.ok",
+    ),
+]
 
 
 @pytest.mark.slow
 @pytest.mark.mutants
 @pytest.mark.parametrize(
-    ("page", "original", "wrong", "reason"),
-    [
-        pytest.param(pg, orig, bad, why, id=f"{pg}: {name}")
-        for pg, name, orig, bad, why in MUTATIONS
-    ],
+    ("name", "original", "wrong", "reason"),
+    [pytest.param(m[0], m[2], m[3], m[4], id=f"{m[0]}: {m[1]}") for m in CELL_MUTATIONS],
 )
-def test_thread_error_put_back_fails_the_page(
-    page: str,
-    original: str,
-    wrong: str,
-    reason: str,
-    execute_page: Callable[..., None],
-    page_text: Callable[[str], str],
+def test_a_wrong_formula_in_a_cell_stops_the_page(
+    name: str, original: str, wrong: str, reason: str, execute_page: Callable[..., None]
 ) -> None:
     import nbclient.exceptions  # noqa: PLC0415  (only the page tests need the notebook stack)
 
-    text = page_text(PAGES[page])
-    assert text.count(original) == 1, f"the corrected snippet must occur exactly once: {original}"
-    mutated = text.replace(original, wrong)
-    assert mutated != text
-    with pytest.raises(nbclient.exceptions.CellExecutionError, match=reason):
-        execute_page(mutated)
+    text = page(name)
+    assert text.count(original) == 1, f"the snippet must occur exactly once: {original}"
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match=re.escape(reason)):
+        execute_page(text.replace(original, wrong))
