@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 PAGES = {
     "000": "seeds/000-goodfellow-cross-entropy.md",
+    "001": "seeds/001-derivative-of-softmax-loss.md",
 }
 
 # What each page must say to cite its thread as the thread shows itself.
@@ -44,6 +45,7 @@ CITATIONS = {
         "§6.5.9",
         "{quote}`000: Differentiation outside the Deep Learning Community`",
     ],
+    "001": ["*Derivative of Softmax loss function*", "Mathematics Stack Exchange"],
 }
 
 # Words a page may use of its thread only when the thread's own text shows them.
@@ -120,6 +122,34 @@ DERIVATION_MUTATIONS = [
         r"\sum_{j=1}^np_j\log\left(\sum_{k=1}^ne^{z_k}\right) &= -\sum_{j=1}^np_jz_j+\sum_j p_j\log",
         "step 1 (line 1) was expected to be false but holds",
     ),
+    (
+        "001",
+        "seed001-corrected",
+        r"&= -y_i(1-p_i) + \sum_{k \ne i} y_k p_i && \text{each fraction cancels}",
+        r"&= -y_i(1-p_i) + \sum_{k \ne i} y_k p_k && \text{each fraction cancels}",
+        "step 4 (line 4) is false",
+    ),
+    (
+        "001",
+        "seed001-corrected",
+        r"&= p_i \sum_k y_k - y_i && \text{collect the targets}",
+        r"&= \left(\sum_i p_i y_i\right) - y_i && \text{collect the targets}",
+        "step 5 (line 5) is false",
+    ),
+    (
+        "001",
+        "seed001-answer",
+        r"&= p_i \sum_k y_k - y_i && \text{any targets}",
+        r"&= p_i - y_i && \text{any targets}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "001",
+        "seed001-asker",
+        r"&= -\left(y_i(1-p_i) + \sum_{k\neq i} -p_k y_k\right) && \text{the asker}",
+        r"&= -\left(y_i(1-p_i) + \sum_{k\neq i} -p_i y_k\right) && \text{the asker}",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
 ]
 
 
@@ -151,6 +181,8 @@ SHOWN_LINES = [
     ("000", "seed000-second", 7, "-targets + targets * q_run", {"targets": p_run}),
     ("000", "seed000-second", 7, "-targets + targets * q_run", {"targets": p_one_hot}),
     ("000", "seed000-comment-p", 2, "-p_exp * np.log(q_run)", {"p_exp": np.exp(z_run)}),
+    ("001", "seed001-asker", 3, "np.sum(p_soft * targets) - targets", {"targets": p_run}),
+    ("001", "seed001-asker", 3, "np.sum(p_soft * targets) - targets", {"targets": p_one_hot}),
 ]
 
 
@@ -171,7 +203,8 @@ def test_the_numbers_shown_for_a_line_are_its_values(
     )
     targets = names.get("targets", p_run)
     line = parsed.derivation().evaluate(step, 3, point(z_run, targets))
-    scope = {"np": np, "q_run": softmax(z_run), "z_run": z_run, **names}
+    # the names the pages' cells use for the softmax at the running example
+    scope = {"np": np, "q_run": softmax(z_run), "p_soft": softmax(z_run), **names}
     shown = eval(expression, scope)  # an expression copied from the page, in known names
     np.testing.assert_allclose(shown, line, rtol=1e-12)
 
@@ -244,6 +277,27 @@ CELL_MUTATIONS = [
         "the second answer's formula replaced by the gradient",
         "lambda v: -p_run + p_run * functions.softmax(v),",
         "lambda v: functions.softmax(v) - p_run,",
+        "assert not failed.ok",
+    ),
+    (
+        "001",
+        "NumPy tab without the factor sum(Y)",
+        "return (Y.sum(axis=1, keepdims=True) * P - Y) / len(O)",
+        "return (P - Y) / len(O)",
+        "NumPy tab, targets, vs gradproof",
+    ),
+    (
+        "001",
+        "labels at the wrong class",
+        "dO[np.arange(N), labels] -= 1",
+        "dO[np.arange(N), labels - 1] -= 1",
+        "NumPy tab, labels",
+    ),
+    (
+        "001",
+        "the asker's result replaced by the gradient",
+        "lambda v: np.sum(functions.softmax(v) * y_run) - y_run,",
+        "lambda v: np.sum(y_run) * functions.softmax(v) - y_run,",
         "assert not failed.ok",
     ),
 ]
