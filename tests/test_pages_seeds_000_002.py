@@ -35,6 +35,7 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 PAGES = {
     "000": "seeds/000-goodfellow-cross-entropy.md",
     "001": "seeds/001-derivative-of-softmax-loss.md",
+    "002": "seeds/002-cross-entropy-logits.md",
 }
 
 # What each page must say to cite its thread as the thread shows itself.
@@ -46,6 +47,7 @@ CITATIONS = {
         "{quote}`000: Differentiation outside the Deep Learning Community`",
     ],
     "001": ["*Derivative of Softmax loss function*", "Mathematics Stack Exchange"],
+    "002": ["{quote}`002: Stanford notes page 4 section(7)`"],
 }
 
 # Words a page may use of its thread only when the thread's own text shows them.
@@ -150,6 +152,48 @@ DERIVATION_MUTATIONS = [
         r"&= -\left(y_i(1-p_i) + \sum_{k\neq i} -p_i y_k\right) && \text{the asker}",
         "step 1 (line 1) was expected to be false but holds",
     ),
+    (
+        "002",
+        "seed002-corrected",
+        r"&= \sum_{i \ne j} y_i \hat y_j + y_j \hat y_j - y_j && \text{minus times minus}",
+        r"&= -\sum_{i \ne j} y_i \hat y_j + y_j \hat y_j - y_j && \text{minus times minus}",
+        "step 3 (line 3) is false",
+    ),
+    (
+        "002",
+        "seed002-quotient",
+        r"\frac{e^{\theta_i} \sum_k e^{\theta_k} - e^{\theta_i} e^{\theta_i}}",
+        r"\frac{e^{\theta_i} \sum_k e^{\theta_i} - e^{\theta_i} e^{\theta_i}}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "002",
+        "seed002-quotient-off",
+        r"\frac{0 - e^{\theta_i} e^{\theta_j}}",
+        r"\frac{0 - e^{\theta_i} e^{\theta_i}}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "002",
+        "seed002-answer",
+        r"&= \hat y_j \sum_i y_i - y_j && \text{any targets}",
+        r"&= \hat y_j - y_j && \text{any targets}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "002",
+        "seed002-eq8",
+        r"&= - \sum_{i\neq{j}} y_i\hat{y_j} + \sum_{i=j} y_i\hat{y_i} - y_j && \text{eq. (8)}",
+        r"&= \sum_{i\neq{j}} y_i\hat{y_j} + \sum_{i=j} y_i\hat{y_i} - y_j && \text{eq. (8)}",
+        "step 2 (line 1) was expected to be false but holds",
+    ),
+    (
+        "002",
+        "seed002-eq1",
+        r"\hat{y_i} &= \frac{\exp^{x{_i}}}{\sum_{k}\exp^{x_{i}}}",
+        r"\hat{y_i} &= \frac{\exp^{x{_i}}}{\sum_{k}\exp^{x_{k}}}",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
 ]
 
 
@@ -183,6 +227,8 @@ SHOWN_LINES = [
     ("000", "seed000-comment-p", 2, "-p_exp * np.log(q_run)", {"p_exp": np.exp(z_run)}),
     ("001", "seed001-asker", 3, "np.sum(p_soft * targets) - targets", {"targets": p_run}),
     ("001", "seed001-asker", 3, "np.sum(p_soft * targets) - targets", {"targets": p_one_hot}),
+    ("002", "seed002-eq3", 1, "(n * e * e - e * e) / (n * e) ** 2", {"n": 3, "e": np.exp(z_run)}),
+    ("002", "seed002-eq8", 2, "-y_hat + 2 * targets * y_hat - targets", {"targets": p_run}),
 ]
 
 
@@ -204,7 +250,8 @@ def test_the_numbers_shown_for_a_line_are_its_values(
     targets = names.get("targets", p_run)
     line = parsed.derivation().evaluate(step, 3, point(z_run, targets))
     # the names the pages' cells use for the softmax at the running example
-    scope = {"np": np, "q_run": softmax(z_run), "p_soft": softmax(z_run), **names}
+    q = softmax(z_run)
+    scope = {"np": np, "q_run": q, "p_soft": q, "y_hat": q, **names}
     shown = eval(expression, scope)  # an expression copied from the page, in known names
     np.testing.assert_allclose(shown, line, rtol=1e-12)
 
@@ -299,6 +346,34 @@ CELL_MUTATIONS = [
         "lambda v: np.sum(functions.softmax(v) * y_run) - y_run,",
         "lambda v: np.sum(y_run) * functions.softmax(v) - y_run,",
         "assert not failed.ok",
+    ),
+    (
+        "002",
+        "NumPy tab without the mean over rows",
+        "return (Y.sum(axis=1, keepdims=True) * Y_hat - Y) / len(Theta)",
+        "return Y.sum(axis=1, keepdims=True) * Y_hat - Y",
+        "NumPy tab, targets, vs gradproof",
+    ),
+    (
+        "002",
+        "JAX tab with the targets' sum left out",
+        "return -jnp.sum(Y * jax.nn.log_softmax(Theta, axis=1)) / Theta.shape[0]",
+        "return -jnp.sum(Y * jax.nn.log_softmax(Theta, axis=1)) / Y.sum()",
+        "JAX tab vs gradproof",
+    ),
+    (
+        "002",
+        "eq. (8)'s sign restored in its consequence",
+        "lambda v: -functions.softmax(v) + 2 * y_run * functions.softmax(v) - y_run,",
+        "lambda v: functions.softmax(v) - y_run,",
+        "assert not failed.ok",
+    ),
+    (
+        "002",
+        "targets summing to 2 given q - p",
+        "lambda v: gradients.cross_entropy_grad(v, y_two),",
+        "lambda v: functions.softmax(v) - y_two,",
+        "GradientCheckError",
     ),
 ]
 
