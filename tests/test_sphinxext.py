@@ -52,20 +52,30 @@ q_i &= \log q_j p_j
 """
 
 
-@pytest.fixture(scope="module")
-def good_page(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+def built_page(request: pytest.FixtureRequest, name: str, text: str) -> str:
+    """The HTML of `text` built as a page; the build must succeed."""
     request.getfixturevalue("mathjax_dir")  # the HTML build needs the vendored MathJax
-    run, out = build(tmp_path_factory.mktemp("derivation-good"), GOOD)
+    run, out = build(request.getfixturevalue("tmp_path_factory").mktemp(name), text)
     assert run.returncode == 0, run.stdout + run.stderr
     return (out / "page.html").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def bad_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+def failed_build(request: pytest.FixtureRequest, name: str, text: str) -> str:
+    """The output of building `text` as a page; the build must fail."""
     request.getfixturevalue("mathjax_dir")
-    run, _ = build(tmp_path_factory.mktemp("derivation-bad"), BAD)
+    run, _ = build(request.getfixturevalue("tmp_path_factory").mktemp(name), text)
     assert run.returncode != 0
     return run.stdout + run.stderr
+
+
+@pytest.fixture(scope="module")
+def good_page(request: pytest.FixtureRequest) -> str:
+    return built_page(request, "derivation-good", GOOD)
+
+
+@pytest.fixture(scope="module")
+def bad_build(request: pytest.FixtureRequest) -> str:
+    return failed_build(request, "derivation-bad", BAD)
 
 
 @pytest.mark.slow
@@ -186,11 +196,8 @@ SUMMARY_BAD = r"""
 
 
 @pytest.fixture(scope="module")
-def summary_page(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
-    request.getfixturevalue("mathjax_dir")
-    run, out = build(tmp_path_factory.mktemp("summary"), SUMMARY)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return (out / "page.html").read_text(encoding="utf-8")
+def summary_page(request: pytest.FixtureRequest) -> str:
+    return built_page(request, "summary", SUMMARY)
 
 
 @pytest.mark.slow
@@ -223,13 +230,8 @@ def test_a_tagged_cell_is_shown_in_its_tab(summary_page: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def summary_bad_build(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> str:
-    request.getfixturevalue("mathjax_dir")
-    run, _ = build(tmp_path_factory.mktemp("summary-bad"), SUMMARY_BAD)
-    assert run.returncode != 0
-    return run.stdout + run.stderr
+def summary_bad_build(request: pytest.FixtureRequest) -> str:
+    return failed_build(request, "summary-bad", SUMMARY_BAD)
 
 
 @pytest.mark.slow
