@@ -135,22 +135,13 @@ def run_page(path: Path) -> tuple[float, list[tuple[Any, float, float]]]:
 
 def derivation_blocks(path: Path) -> None:
     """Read and verify the page's ``{derivation}`` blocks as the directive does."""
-    from gradproof.latex import Notation, read_align  # noqa: PLC0415
     from gradproof.latex.markdown import derivation_blocks as blocks  # noqa: PLC0415
-    from gradproof.latex.markdown import split_list  # noqa: PLC0415
+    from gradproof.latex.markdown import read_block  # noqa: PLC0415
 
     for block in blocks(path.read_text(encoding="utf-8")):
-        opts = block.options
-        parsed = read_align(
-            block.body,
-            Notation.parse(opts.get("notation", "")),
-            assume=split_list(opts.get("assume")),
-            where=split_list(opts.get("where")),
-            define=split_list(opts.get("define")),
-        )
-        derivation = parsed.derivation()
+        derivation = read_block(block).derivation()
         derivation.title = (
-            derivation.title or opts.get("label", "") or f"block at line {block.line}"
+            derivation.title or block.options.get("label", "") or f"block at line {block.line}"
         )
         derivation.verify()
 

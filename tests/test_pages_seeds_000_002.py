@@ -26,9 +26,8 @@ import pytest
 from gradproof.derive.notation import point
 from gradproof.examples import p_one_hot, p_run, z_run
 from gradproof.functions import softmax
-from gradproof.latex import Notation, read_align
 from gradproof.latex.checking import check_parsed
-from gradproof.latex.markdown import block_mismatches, derivation_blocks, expected_false, split_list
+from gradproof.latex.markdown import block_mismatches, derivation_blocks, expected_false, read_block
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -61,18 +60,9 @@ def checked_blocks(text: str) -> dict[str, list[str]]:
     """Check every ``{derivation}`` of a page as the build does: label -> its problems."""
     out = {}
     for block in derivation_blocks(text):
-        opts = block.options
-        parsed = read_align(
-            block.body,
-            Notation.parse(opts.get("notation", "")),
-            assume=split_list(opts.get("assume")),
-            where=split_list(opts.get("where")),
-            define=split_list(opts.get("define")),
-        )
-        label = opts.get("label", f"line {block.line}")
-        out[label] = block_mismatches(
-            check_parsed(parsed), expected_false(opts.get("expect-false"))
-        )
+        result = check_parsed(read_block(block))
+        label = block.options.get("label", f"line {block.line}")
+        out[label] = block_mismatches(result, expected_false(block.options.get("expect-false")))
     return out
 
 
@@ -242,11 +232,7 @@ def test_the_numbers_shown_for_a_line_are_its_values(
     text = page(name)
     assert expression in text, f"the page no longer computes {expression}"
     (block,) = [b for b in derivation_blocks(text) if b.options.get("label") == label]
-    parsed = read_align(
-        block.body,
-        Notation.parse(block.options.get("notation", "")),
-        where=split_list(block.options.get("where")),
-    )
+    parsed = read_block(block)
     targets = names.get("targets", p_run)
     line = parsed.derivation().evaluate(step, 3, point(z_run, targets))
     # the names the pages' cells use for the softmax at the running example

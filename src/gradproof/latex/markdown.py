@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["OPTIONS", "Block", "derivation_blocks", "expected_false", "split_list"]
+__all__ = ["OPTIONS", "Block", "derivation_blocks", "expected_false", "read_block", "split_list"]
 
 #: The options of a ``{derivation}`` block.
 OPTIONS = ("label", "notation", "assume", "where", "define", "expect-false", "title")
@@ -114,6 +114,29 @@ def _options(lines: list[str], t: int) -> tuple[dict[str, str], int]:
         msg = "an option block opened with --- is never closed"
         raise ValueError(msg)
     return options, t
+
+
+def read_block(block: Block) -> Any:
+    r"""Read a block with its own options, as the ``{derivation}`` directive does.
+
+    Returns the :class:`gradproof.latex.ParsedDerivation`; a text that cannot be read raises its
+    :class:`gradproof.latex.LatexError`.
+
+    >>> (block,) = derivation_blocks("```{derivation}\n:notation: logits=o\nq_i &= q_i\n```")
+    >>> read_block(block).derivation().verify().ok
+    True
+    """
+    from gradproof.latex.document import read_align  # noqa: PLC0415
+    from gradproof.latex.notation import Notation  # noqa: PLC0415
+
+    opts = block.options
+    return read_align(
+        block.body,
+        Notation.parse(opts.get("notation", "")),
+        assume=split_list(opts.get("assume")),
+        where=split_list(opts.get("where")),
+        define=split_list(opts.get("define")),
+    )
 
 
 def split_list(value: str | None) -> list[str]:
