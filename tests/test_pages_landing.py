@@ -22,6 +22,10 @@ PAGES_WITH_INSTALL_COMMENT = [
     "theory/softmax-jacobian.md",
     "theory/stable-computation.md",
     "theory/beyond.md",
+    "theory/cross-entropy-gradient.md",
+    "seeds/000-goodfellow-cross-entropy.md",
+    "seeds/001-derivative-of-softmax-loss.md",
+    "seeds/002-cross-entropy-logits.md",
 ]
 
 

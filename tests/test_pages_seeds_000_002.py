@@ -280,12 +280,6 @@ def test_the_page_ends_with_one_what_was_checked(name: str) -> None:
     assert text.rstrip().endswith("```{what-was-checked}\n:numeric: checks\n```")
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_the_notebook_starts_with_how_to_install(name: str) -> None:
-    first_cell = page(name).split("```{code-cell} python", 1)[1]
-    assert first_cell.split("\n")[2].startswith("# To run this notebook: pip install gradproof")
-
-
 # ---------------------------------------------------------------------------------- cells
 
 # (page, id, code on the page, the wrong version, the error that must stop the page)

@@ -57,7 +57,6 @@ from gradproof.derive._report import step_list
 from gradproof.latex import LatexError, Notation, read_align
 from gradproof.latex.checking import check_parsed, describe_counterexample
 from gradproof.latex.markdown import block_mismatches, expected_false, split_list
-from gradproof.latex.notation import show_key
 
 __all__ = ["DerivationDirective", "WhatWasCheckedDirective", "setup"]
 
@@ -244,20 +243,10 @@ def _short_lines(parsed: Any, result: dict[str, Any], expect: tuple[int, ...]) -
 
 
 def _letters(notation: Notation) -> str:
-    """The letters and readings that differ from the site's, as Markdown with ``$...$`` math."""
-    default = Notation.parse("").roles
-    parts = [
-        f"{role} ${show_key(key)}$"
-        for role, key in notation.roles.items()
-        if default.get(role) != key
-    ]
-    parts += [f"${key}$ read as $\\partial$" for key in notation.partial]
-    parts += [f"${key}$ read as $\\sum$" for key in notation.sum]
-    if notation.exp_power:
-        parts.append("$\\exp^{u}$ read as $e^{u}$")
-    if notation.weight_row:
-        parts.append(f"a weight letter alone is the row ${notation.weight_row}$")
-    return ", ".join(parts)
+    """The parts of the notation that are not the site's, as Markdown with ``$...$`` math."""
+    default = set(Notation.parse("").describe(markdown=True).split(", "))
+    parts = notation.describe(markdown=True).split(", ")
+    return ", ".join(part for part in parts if part not in default)
 
 
 def _draw_derivations(app: Sphinx) -> None:
