@@ -1,4 +1,4 @@
-"""Thread page 003 (weight matrix): faithful, and every check bites.
+"""Thread pages 003 (weight matrix) and 004 (vector-Jacobian product): faithful, and every check bites.
 
 The same three kinds of test as for 000-002 (``test_pages_seeds_000_002.py``, whose helpers are
 reused):
@@ -23,19 +23,23 @@ import pytest
 import sympy as sp
 from test_pages_seeds_000_002 import SEEDS, SHOWN_ONLY, checked_blocks
 
-from gradproof.derive.notation import W, d, i, x
-from gradproof.gradients import softmax_weight_jacobian
+from gradproof.derive.notation import W, d, g, i, x, z
+from gradproof.examples import p_run, z_run
+from gradproof.functions import softmax
+from gradproof.gradients import softmax_vjp, softmax_weight_jacobian
 from gradproof.latex import Notation, read_align
 from gradproof.latex.markdown import derivation_blocks, split_list
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
     "003": "seeds/003-softmax-weight-matrix.md",
+    "004": "seeds/004-softmax-vjp.md",
 }
 
 # Neither thread shows a title or a site: each page cites its thread by what the asker asks.
 CITATIONS = {
     "003": ["{quote}`003: with respect to the matrix`", "no title and no site"],
+    "004": ["{quote}`004: some online course`", "no title and no site"],
 }
 
 # The running example of page 003 as a layer: rows w_1, w_2, w_3 and the input x give z = (1, 2, 3).
@@ -121,6 +125,55 @@ DERIVATION_MUTATIONS = [
         r"&= \sum_k \sigma(j)\left(\delta_{jk}-\sigma(j)\right)\delta_{ik} \mathbf{x}",
         "step 3 (line 3) is false",
     ),
+    (
+        "004",
+        "seed004-answer",
+        r"&= s_i - \left(\sum_j s_j\right) y_i && \text{any loss L of y}",
+        r"&= s_i - \sum_j s_j && \text{any loss L of y}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "004",
+        "seed004-corrected",
+        r"&= s_i - \left(\sum_j s_j\right) y_i && \text{definition of s}",
+        r"&= s_i - \sum_j s_j && \text{definition of s}",
+        "step 4 (line 4) is false",
+    ),
+    (
+        "004",
+        "seed004-slide",
+        r"&= \vec{s} - \sum_j s_j && \text{the slide}",
+        r"&= \vec{s} - \sum_j s_j \vec{y} && \text{the slide}",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
+    (
+        "004",
+        "seed004-broadcast",
+        r"&= s_i - \sum_j s_j && \text{what s - s.sum() computes}",
+        r"&= s_i - \left(\sum_j s_j\right) y_i && \text{what s - s.sum() computes}",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
+    (
+        "004",
+        "seed004-asker-vector",
+        r"= \vec{s} - \sum_j s_j \vec{y} && \text{the asker, as vectors}",
+        r"= \vec{s} - \sum_j s_j && \text{the asker, as vectors}",
+        "step 2 (line 1) is false",
+    ),
+    (
+        "004",
+        "seed004-matrix",
+        r"&= \sum_j \sum_k \left(\delta_{ik} - y_i\right) y_k \delta_{kj}",
+        r"&= \sum_j \sum_k \left(\delta_{ik} - y_k\right) y_k \delta_{kj}",
+        "step 3 (line 3) is false",
+    ),
+    (
+        "004",
+        "seed004-slide-sum",
+        r"&= (1 - n) \sum_j s_j && \text{n copies of the sum}",
+        r"&= 0 && \text{n copies of the sum}",
+        "step 1 (line 1) is false",
+    ),
 ]
 
 
@@ -162,6 +215,20 @@ def test_003_the_askers_line_is_the_zero_the_page_checks() -> None:
     fraction = asker.evaluate(1, 3, values, order=[a, d], D=2)
     np.testing.assert_allclose(lhs, softmax_weight_jacobian(W_EX, X_EX), rtol=1e-12)
     np.testing.assert_array_equal(fraction, np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("upstream", ["cross-entropy", "random"])
+def test_004_the_numbers_shown_for_the_slide_are_its_values(upstream: str) -> None:
+    text = page("004")
+    assert "shown = s_vec - s_vec.sum()" in text
+    assert "dy_rand = np.random.default_rng(4).normal(size=3)" in text
+    y_run = softmax(z_run)
+    dl_dy = -p_run / y_run if upstream == "cross-entropy" else np.random.default_rng(4).normal(size=3)
+    slide = derivation("004", "seed004-slide")
+    values = {z: z_run, g: dl_dy}
+    s_vec = dl_dy * y_run
+    np.testing.assert_allclose(s_vec - s_vec.sum(), slide.evaluate(1, 3, values), rtol=1e-12)
+    np.testing.assert_allclose(softmax_vjp(z_run, dl_dy), slide.evaluate(0, 3, values), rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------------- text
@@ -270,6 +337,35 @@ CELL_MUTATIONS = [
         'directions = {"all rows moved by v": np.tile(v, (K, 1)),',
         'directions = {"all rows moved by v": rng.normal(size=(K, D_ex)),',
         "assert abs(values[0]) < 1e-15",
+    ),
+    (
+        "004",
+        "NumPy tab without the factor y",
+        "return s - s.sum(axis=-1, keepdims=True) * y",
+        "return s - s.sum(axis=-1, keepdims=True)",
+        "NumPy tab, batch of 5, vs gradproof",
+    ),
+    (
+        "004",
+        "NumPy tab, Jacobian without its outer product",
+        "jacobian = np.diag(y) - np.outer(y, y)",
+        "jacobian = np.diag(y)",
+        "NumPy tab, Jacobian form",
+    ),
+    (
+        "004",
+        "JAX tab differentiating the log-softmax",
+        "y, backward = jax.vjp(jax.nn.softmax, x)",
+        "y, backward = jax.vjp(jax.nn.log_softmax, x)",
+        "JAX tab, batch of 5, vs gradproof",
+    ),
+    (
+        "004",
+        "the slide replaced by the product",
+        "failed = check.check_vjp(functions.softmax, slide, x_run, dy_ce, raise_on_fail=False)",
+        "failed = check.check_vjp(functions.softmax, gradients.softmax_vjp, x_run, dy_ce,"
+        " raise_on_fail=False)",
+        "assert not failed.ok",
     ),
 ]
 
