@@ -23,12 +23,12 @@ import pytest
 import sympy as sp
 from test_pages_seeds_000_002 import SEEDS, SHOWN_ONLY, checked_blocks
 
+from gradproof.derive import Derivation
 from gradproof.derive.notation import W, d, g, i, x, z
 from gradproof.examples import p_run, z_run
 from gradproof.functions import softmax
 from gradproof.gradients import softmax_vjp, softmax_weight_jacobian
-from gradproof.latex import Notation, read_align
-from gradproof.latex.markdown import derivation_blocks, split_list
+from gradproof.latex.markdown import derivation_blocks, read_block
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
@@ -51,16 +51,9 @@ def page(name: str) -> str:
     return (ROOT / "docs" / PAGES[name]).read_text(encoding="utf-8")
 
 
-def derivation(name: str, label: str):  # noqa: ANN201  (a gradproof.derive Derivation)
+def derivation(name: str, label: str) -> Derivation:
     (block,) = [b for b in derivation_blocks(page(name)) if b.options.get("label") == label]
-    opts = block.options
-    parsed = read_align(
-        block.body,
-        Notation.parse(opts.get("notation", "")),
-        where=split_list(opts.get("where")),
-        define=split_list(opts.get("define")),
-    )
-    return parsed.derivation()
+    return read_block(block).derivation()
 
 
 # ---------------------------------------------------------------------------- derivations
@@ -223,7 +216,9 @@ def test_004_the_numbers_shown_for_the_slide_are_its_values(upstream: str) -> No
     assert "shown = s_vec - s_vec.sum()" in text
     assert "dy_rand = np.random.default_rng(4).normal(size=3)" in text
     y_run = softmax(z_run)
-    dl_dy = -p_run / y_run if upstream == "cross-entropy" else np.random.default_rng(4).normal(size=3)
+    dl_dy = (
+        -p_run / y_run if upstream == "cross-entropy" else np.random.default_rng(4).normal(size=3)
+    )
     slide = derivation("004", "seed004-slide")
     values = {z: z_run, g: dl_dy}
     s_vec = dl_dy * y_run
@@ -327,8 +322,10 @@ CELL_MUTATIONS = [
         "003",
         "the asker's 0 replaced by the weight derivative",
         "lambda w: functions.softmax(w @ x_ex), lambda w: np.zeros((K, K, D_ex)), W_ex,",
-        "lambda w: functions.softmax(w @ x_ex),"
-        " lambda w: gradients.softmax_weight_jacobian(w, x_ex), W_ex,",
+        (
+            "lambda w: functions.softmax(w @ x_ex),"
+            " lambda w: gradients.softmax_weight_jacobian(w, x_ex), W_ex,"
+        ),
         "assert not asker_zero.ok",
     ),
     (
@@ -363,8 +360,10 @@ CELL_MUTATIONS = [
         "004",
         "the slide replaced by the product",
         "failed = check.check_vjp(functions.softmax, slide, x_run, dy_ce, raise_on_fail=False)",
-        "failed = check.check_vjp(functions.softmax, gradients.softmax_vjp, x_run, dy_ce,"
-        " raise_on_fail=False)",
+        (
+            "failed = check.check_vjp(functions.softmax, gradients.softmax_vjp, x_run, dy_ce,"
+            " raise_on_fail=False)"
+        ),
         "assert not failed.ok",
     ),
 ]
