@@ -78,6 +78,10 @@ HEAD = (
     + '<meta property="og:title" content="Test"><meta property="og:description" content="A test.">'
     + '<meta property="og:type" content="article">'
 )
+# The same for a page one folder down (the thread pages live in seeds/).
+SEEDS_HEAD = HEAD.replace('src="_static/', 'src="../_static/').replace(
+    'href="favicon', 'href="../favicon'
+)
 PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 FAVICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>'
@@ -167,11 +171,18 @@ PAGES = {
         <div class="bd-article" style="width: 300px; overflow-x: auto">
         <p><span class="math">\\(q\\)</span></p><div style="width: 900px">wide</div>
         </div></body></html>""",
-    # A thread page whose verdict is folded away, and which has a cell but no notebook download.
+    # A thread page whose answer is folded away, and which has a cell but no notebook download.
     "seeds/folded.html": f"""<html><head>{MATHJAX_HEAD}</head><body>
         <p><span class="math">\\(q\\)</span></p><details><summary>more</summary>
-        <div class="admonition"><p class="admonition-title">Verdict</p><p>wrong</p></div>
+        <div class="admonition"><p class="admonition-title">The answer</p><p>q - p</p></div>
         </details><div class="cell"><pre>1 + 1</pre></div></body></html>""",
+    # A thread page that opens with its answer, and one whose box has the old title "Verdict".
+    "seeds/answered.html": f"""<html><head>{SEEDS_HEAD}</head><body>
+        <div class="admonition"><p class="admonition-title">The answer</p>
+        <p><span class="math">\\(q - p\\)</span></p></div></body></html>""",
+    "seeds/verdict.html": f"""<html><head>{SEEDS_HEAD}</head><body>
+        <div class="admonition"><p class="admonition-title">Verdict</p>
+        <p><span class="math">\\(q - p\\)</span></p></div></body></html>""",
     # The statistics table lists one executed page and forgets good.html.
     "execution.html": """<html><body><table><tbody>
         <tr><td>seeds/folded</td><td>today</td><td>force</td><td>1.25</td><td>ok</td></tr>
@@ -257,7 +268,13 @@ def test_content_wider_than_the_column_fails(results: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-def test_a_folded_verdict_and_a_missing_notebook_fail(results: dict[str, Any]) -> None:
+def test_a_thread_page_opens_with_the_answer(results: dict[str, Any]) -> None:
+    assert results["seeds/answered.html"].problems == []
+    assert "no answer on the first screen" in _problems(results, "seeds/verdict.html")
+
+
+@pytest.mark.slow
+def test_a_folded_answer_and_a_missing_notebook_fail(results: dict[str, Any]) -> None:
     problems = _problems(results, "seeds/folded.html")
     assert "no answer on the first screen" in problems
     assert "executed page without a .ipynb download" in problems

@@ -20,8 +20,8 @@ For every page it asserts:
   theme icon was drawn (none is missing from the site's subset of the icon library);
 - every download link of the page (``.ipynb``, ``.md``) resolves, and a page with code cells
   offers its executed ``.ipynb``;
-- a thread page (``seeds/``) shows its answer (an admonition titled "The answer", or
-  "Verdict" on a page not yet rewritten) on the first screen, without a click.
+- a thread page (``seeds/``) shows its answer (an admonition titled "The answer") on the first
+  screen, without a click.
 
 Every page is opened twice: on a desktop (1400 px wide) and on a phone (390 × 844). On the phone
 the document must be no wider than the screen, and every mark and every reason of every
@@ -88,7 +88,7 @@ SEARCH_TIMEOUT_MS = 10_000
 MATH_OPTIONAL = {"genindex.html", "py-modindex.html", "search.html", "execution.html"}
 # Thread pages open with their answer, which a reader must see without clicking or scrolling.
 VERDICT_PAGES = re.compile(r"^seeds/.+\.html$")
-ANSWER_TITLES = ("The answer", "Verdict")
+ANSWER_TITLES = ("The answer",)
 SCREENSHOT_PAGES = {
     "index.html": "index",
     "seeds/000-goodfellow-cross-entropy.html": "seed-000",
