@@ -26,6 +26,8 @@ PAGES_WITH_INSTALL_COMMENT = [
     "seeds/000-goodfellow-cross-entropy.md",
     "seeds/001-derivative-of-softmax-loss.md",
     "seeds/002-cross-entropy-logits.md",
+    "seeds/003-softmax-weight-matrix.md",
+    "seeds/004-softmax-vjp.md",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Thread pages 000-002: faithful to their threads, and every check on them bites.
+"""Thread pages 000-004: faithful to their threads, and every check on them bites.
 
 Three kinds of test:
 
@@ -11,6 +11,9 @@ Three kinds of test:
 - **Text**: the page cites its thread as the thread shows itself, names a site or an "accepted"
   answer only where the thread's text shows it, and every number it shows for a thread's line is
   that line's value.
+
+``test_pages_seeds_003_004.py`` adds what only pages 003 and 004 need (their shown numbers are of
+a weight matrix and an upstream gradient) and checks the page design on all five.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ PAGES = {
     "000": "seeds/000-goodfellow-cross-entropy.md",
     "001": "seeds/001-derivative-of-softmax-loss.md",
     "002": "seeds/002-cross-entropy-logits.md",
+    "003": "seeds/003-softmax-weight-matrix.md",
+    "004": "seeds/004-softmax-vjp.md",
 }
 
 # What each page must say to cite its thread as the thread shows itself.
@@ -47,6 +52,9 @@ CITATIONS = {
     ],
     "001": ["*Derivative of Softmax loss function*", "Mathematics Stack Exchange"],
     "002": ["{quote}`002: Stanford notes page 4 section(7)`"],
+    # Neither 003 nor 004 shows a title or a site: each is cited by what its asker asks.
+    "003": ["{quote}`003: with respect to the matrix`", "no title and no site"],
+    "004": ["{quote}`004: some online course`", "no title and no site"],
 }
 
 # Words a page may use of its thread only when the thread's own text shows them.
@@ -183,6 +191,113 @@ DERIVATION_MUTATIONS = [
         r"\hat{y_i} &= \frac{\exp^{x{_i}}}{\sum_{k}\exp^{x_{i}}}",
         r"\hat{y_i} &= \frac{\exp^{x{_i}}}{\sum_{k}\exp^{x_{k}}}",
         "step 1 (line 1) was expected to be false but holds",
+    ),
+    (
+        "003",
+        "seed003-answer",
+        r"&= \sigma(j)\left(\delta_{ij}-\sigma(i)\right)\mathbf x && \text{one row, any i and j}",
+        r"&= 0 && \text{one row, any i and j}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "003",
+        "seed003-answer-loss",
+        r"&= \left(\sigma(i) \sum_k p_k - p_i\right)\mathbf x && \text{cross-entropy, any targets}",
+        r"&= \left(\sigma(i) - p_i\right)\mathbf x && \text{cross-entropy, any targets}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "003",
+        "seed003-weight",
+        r"&= \sigma(j)\left(\delta_{ij}-\sigma(i)\right)\mathbf x && \text{the delta picks k = i}",
+        r"&= \delta_{ij}\,\sigma(j)\,\mathbf x && \text{the delta picks k = i}",
+        "step 3 (line 3) is false",
+    ),
+    (
+        "003",
+        "seed003-loss",
+        r"&= \left(\sigma(i) \sum_m p_m - p_i\right)\mathbf x && \text{the delta picks k = i}",
+        r"&= \left(\sigma(i) - p_i\right)\mathbf x && \text{the delta picks k = i}",
+        "step 3 (line 3) is false",
+    ),
+    (
+        # Read with respect to all rows at once, the asker's first step holds.
+        "003",
+        "seed003-asker",
+        r"\frac{\partial p(a)}{\partial w} &=",
+        r"\Sigma_{c} \frac{\partial p(a)}{\partial \mathbf w_c} &=",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
+    (
+        # Without the sum over the rows, the all-rows reading is the asker's slip again.
+        "003",
+        "seed003-all-rows",
+        r"\Sigma_{c} \frac{\partial p(a)}{\partial \mathbf w_c} &=",
+        r"\frac{\partial p(a)}{\partial \mathbf w_c} &=",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "003",
+        "seed003-without-denominator",
+        r"&= \delta_{ij}\,\sigma(j)\,\mathbf x && \text{the denominator held fixed}",
+        r"&= \sigma(j)\left(\delta_{ij}-\sigma(i)\right)\mathbf x && \text{the denominator held fixed}",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
+    (
+        "003",
+        "seed003-second",
+        r"&= \sum_k \sigma(j)\left(\delta_{jk}-\sigma(k)\right)\delta_{ik} \mathbf{x}",
+        r"&= \sum_k \sigma(j)\left(\delta_{jk}-\sigma(j)\right)\delta_{ik} \mathbf{x}",
+        "step 3 (line 3) is false",
+    ),
+    (
+        "004",
+        "seed004-answer",
+        r"&= s_i - \left(\sum_j s_j\right) y_i && \text{any loss L of y}",
+        r"&= s_i - \sum_j s_j && \text{any loss L of y}",
+        "step 1 (line 1) is false",
+    ),
+    (
+        "004",
+        "seed004-corrected",
+        r"&= s_i - \left(\sum_j s_j\right) y_i && \text{definition of s}",
+        r"&= s_i - \sum_j s_j && \text{definition of s}",
+        "step 4 (line 4) is false",
+    ),
+    (
+        "004",
+        "seed004-slide",
+        r"&= \vec{s} - \sum_j s_j && \text{the slide}",
+        r"&= \vec{s} - \sum_j s_j \vec{y} && \text{the slide}",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
+    (
+        "004",
+        "seed004-broadcast",
+        r"&= s_i - \sum_j s_j && \text{what s - s.sum() computes}",
+        r"&= s_i - \left(\sum_j s_j\right) y_i && \text{what s - s.sum() computes}",
+        "step 1 (line 1) was expected to be false but holds",
+    ),
+    (
+        "004",
+        "seed004-asker-vector",
+        r"= \vec{s} - \sum_j s_j \vec{y} && \text{the asker, as vectors}",
+        r"= \vec{s} - \sum_j s_j && \text{the asker, as vectors}",
+        "step 2 (line 1) is false",
+    ),
+    (
+        "004",
+        "seed004-matrix",
+        r"&= \sum_j \sum_k \left(\delta_{ik} - y_i\right) y_k \delta_{kj}",
+        r"&= \sum_j \sum_k \left(\delta_{ik} - y_k\right) y_k \delta_{kj}",
+        "step 3 (line 3) is false",
+    ),
+    (
+        "004",
+        "seed004-slide-sum",
+        r"&= (1 - n) \sum_j s_j && \text{n copies of the sum}",
+        r"&= 0 && \text{n copies of the sum}",
+        "step 1 (line 1) is false",
     ),
 ]
 
@@ -354,6 +469,76 @@ CELL_MUTATIONS = [
         "lambda v: gradients.cross_entropy_grad(v, y_two),",
         "lambda v: functions.softmax(v) - y_two,",
         "GradientCheckError",
+    ),
+    (
+        "003",
+        "NumPy tab without the factor sum(P)",
+        "dZ = (P.sum(axis=1, keepdims=True) * Q - P) / len(X)",
+        "dZ = (Q - P) / len(X)",
+        "NumPy tab, targets, vs gradproof",
+    ),
+    ("003", "NumPy tab, labels not divided by N", "    dZ /= N\n", "", "NumPy tab, labels"),
+    (
+        "003",
+        "NumPy tab, labels at the wrong class",
+        "dZ[np.arange(N), y] -= 1",
+        "dZ[np.arange(N), y - 1] -= 1",
+        "NumPy tab, labels",
+    ),
+    (
+        "003",
+        "JAX tab without the mean over rows",
+        "return -jnp.sum(P * jax.nn.log_softmax(X @ W, axis=1)) / X.shape[0]",
+        "return -jnp.sum(P * jax.nn.log_softmax(X @ W, axis=1))",
+        "JAX tab vs gradproof",
+    ),
+    (
+        "003",
+        "the asker's 0 replaced by the weight derivative",
+        "lambda w: functions.softmax(w @ x_ex), lambda w: np.zeros((K, K, D_ex)), W_ex,",
+        (
+            "lambda w: functions.softmax(w @ x_ex),"
+            " lambda w: gradients.softmax_weight_jacobian(w, x_ex), W_ex,"
+        ),
+        "assert not asker_zero.ok",
+    ),
+    (
+        "003",
+        "the all-rows direction replaced by a generic one",
+        'directions = {"all rows moved by v": np.tile(v, (K, 1)),',
+        'directions = {"all rows moved by v": rng.normal(size=(K, D_ex)),',
+        "assert abs(values[0]) < 1e-15",
+    ),
+    (
+        "004",
+        "NumPy tab without the factor y",
+        "return s - s.sum(axis=-1, keepdims=True) * y",
+        "return s - s.sum(axis=-1, keepdims=True)",
+        "NumPy tab, batch of 5, vs gradproof",
+    ),
+    (
+        "004",
+        "NumPy tab, Jacobian without its outer product",
+        "jacobian = np.diag(y) - np.outer(y, y)",
+        "jacobian = np.diag(y)",
+        "NumPy tab, Jacobian form",
+    ),
+    (
+        "004",
+        "JAX tab differentiating the log-softmax",
+        "y, backward = jax.vjp(jax.nn.softmax, x)",
+        "y, backward = jax.vjp(jax.nn.log_softmax, x)",
+        "JAX tab, batch of 5, vs gradproof",
+    ),
+    (
+        "004",
+        "the slide replaced by the product",
+        "failed = check.check_vjp(functions.softmax, slide, x_run, dy_ce, raise_on_fail=False)",
+        (
+            "failed = check.check_vjp(functions.softmax, gradients.softmax_vjp, x_run, dy_ce,"
+            " raise_on_fail=False)"
+        ),
+        "assert not failed.ok",
     ),
 ]
 
