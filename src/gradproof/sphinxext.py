@@ -35,7 +35,8 @@ It gathers the "What was checked" of every ``{derivation}`` on the page (whereve
 stands; the blocks then lose their own boxes, so the page has one), each under a reference to its
 equation, and adds the numeric checks that the page's cells ran: the Markdown glued under the
 key given by ``numeric`` (``myst_nb.glue("checks", ledger.summary(), display=False)`` with a
-:class:`gradproof.display.Ledger`). A missing key fails the build.
+:class:`gradproof.display.Ledger`). A missing key fails the build. The directive's content, if
+any, follows the numeric checks: the place to say what the checks do not prove.
 """
 
 from __future__ import annotations
@@ -265,7 +266,8 @@ def _draw_derivations(app: Sphinx) -> None:
         if rows is None:
             visit(self, node)
             return
-        number = get_node_equation_number(self, node) if node.get("number") else ""
+        # an int with math_numfig off (numbers per page), a string like "2.1" with it on
+        number = str(get_node_equation_number(self, node)) if node.get("number") else ""
         anchor = node["ids"][0] if node["ids"] else ""
         html = render_derivation(rows["lhs"], rows["steps"], anchor=anchor, number=number).html
         self.body.append(html)
@@ -291,7 +293,7 @@ class WhatWasCheckedDirective(SphinxDirective):
     (:func:`gather_derivations`), so the directive may stand anywhere on the page.
     """
 
-    has_content = False
+    has_content = True  # optional: what the page's checks do not cover, said by its author
     option_spec: ClassVar[dict[str, Any]] = {"numeric": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
@@ -309,6 +311,8 @@ class WhatWasCheckedDirective(SphinxDirective):
             glued = ["**Numeric checks**, run in this page's cells:", "", f"```{{glue:md}} {key}"]
             glued += [":format: myst", "```"]
             self.state.nested_parse(StringList(glued), self.content_offset, box)
+        if self.content:
+            self.state.nested_parse(self.content, self.content_offset, box)
         self.state.nested_parse(StringList([_MEANING]), self.content_offset, box)
         self.set_source_info(box)
         return [box]
