@@ -270,5 +270,5 @@ def test_page_has_label_and_summary(page: str, page_text: Callable[[str], str]) 
     lines = text.splitlines()
     at = lines.index(label)
     assert lines[at + 1].startswith("# "), "the label must sit directly above the title"
-    assert "## What was checked" in text
+    assert text.rstrip().endswith("```") and text.count("```{what-was-checked}") == 1
     assert "```{doctest}" in text
