@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,17 @@ def test_the_readme_example_is_what_the_command_prints(
     assert main(["check", str(path)]) == 1
     assert capsys.readouterr().out == shown
     assert main(["check", str(path), "--assume", r"\sum_k p_k = 1"]) == 0
+
+
+def test_a_constant_in_a_counterexample_is_a_number_not_a_one_tuple() -> None:
+    # A scalar symbol (the shift c) was grouped like an indexed base and shown as "c = (1.38)".
+    from gradproof.latex import Notation, read_align  # noqa: PLC0415
+    from gradproof.latex.checking import check_source, describe_counterexample  # noqa: PLC0415
+
+    claim = r"\log \sum_k e^{z_k + c} &= \log \sum_k e^{z_k}"
+    result = check_source(claim, constants="c")
+    shown = describe_counterexample(result["lines"][0]["counterexample"])
+    assert re.search(r", c = -?\d[\d.e+-]*: previous line", shown), shown
+    assert re.search(r"z = \(-?\d", shown), shown  # an indexed base keeps its tuple
+    report = str(read_align(claim, Notation(constants="c")).derivation().verify())
+    assert re.search(r"c = -?\d", report), report

@@ -300,5 +300,7 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _fmt_values(vs: list[Any]) -> str:
+def _fmt_values(vs: list[Any] | float) -> str:
+    if not isinstance(vs, list):
+        return _fmt(vs)  # a scalar symbol's value
     return "(" + ", ".join(_fmt_values(v) if isinstance(v, list) else _fmt(v) for v in vs) + ")"

@@ -311,8 +311,8 @@ class _Verification:
 
 def by_base(
     point: dict[sp.Symbol, sp.Expr], leaves: dict[sp.Symbol, tuple[str, tuple[Any, ...]]]
-) -> dict[str, list[Any]]:
-    """Group a point's values by base in index order: {'z': [...], 'W': [[...], [...]]}.
+) -> dict[str, Any]:
+    """Group a point's values by base in index order: {'z': [...], 'W': [[...], [...]], 'c': 1.5}.
 
     `leaves` maps each leaf symbol to its base and index (``Concretizer.leaves``). The Hessian
     of ``L`` (``∂²L``, symmetric) lists its entries with k <= l in order.
@@ -330,6 +330,8 @@ def by_base(
             for (r, _), v in entries:
                 rows.setdefault(r, []).append(v)
             grouped[b] = [rows[r] for r in sorted(rows)]
+        elif entries == [((), entries[0][1])]:
+            grouped[b] = entries[0][1]  # a scalar (a constant such as c): its value, not a 1-tuple
         else:
             grouped[b] = [v for _, v in entries]
     return grouped
