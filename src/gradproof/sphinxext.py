@@ -381,8 +381,8 @@ def _totals(records: list[dict[str, Any]]) -> str:
     blocks = f"{len(records)} derivation{'s' if len(records) != 1 else ''}"
     text = f"In all: {blocks} with {steps} steps; {held} {'holds' if held == 1 else 'hold'}"
     if expected:
-        text += f", {expected} {'is a line' if expected == 1 else 'are lines'} of the thread "
-        text += "shown false as expected"
+        # a thread's line on a thread page, a claim refuted on a theory page: say neither
+        text += f", {expected} {'is' if expected == 1 else 'are'} shown false, as the page expects"
     return text + "."
 
 
