@@ -270,5 +270,7 @@ def test_page_has_label_and_summary(page: str, page_text: Callable[[str], str]) 
     lines = text.splitlines()
     at = lines.index(label)
     assert lines[at + 1].startswith("# "), "the label must sit directly above the title"
-    assert text.rstrip().endswith("```") and text.count("```{what-was-checked}") == 1
+    assert text.count("```{what-was-checked}") == 1
+    last = text[text.index("```{what-was-checked}") + 1 :]
+    assert "```{" not in last, "the What was checked box must end the page"
     assert "```{doctest}" in text

@@ -213,7 +213,9 @@ def test_the_summary_gathers_every_derivation_under_its_equation(summary_page: s
     assert "Step 1: ✓ checked exactly for n = 2, 3, 4, 5 at every i." in box
     assert "Step 1: ✗ as expected, at n = 2" in box
     assert "Letters: logits" in box  # the second block's letters differ from the site's
-    assert "In all: 2 derivations with 2 steps; 1 holds, 1 is shown false, as the page expects." in box
+    assert (
+        "In all: 2 derivations with 2 steps; 1 holds, 1 is shown false, as the page expects." in box
+    )
 
 
 @pytest.mark.slow
