@@ -224,7 +224,7 @@ def test_the_summary_lists_the_numeric_checks_glued_by_the_page(summary_page: st
     assert "snippet vs library: 2 entries agree within rtol 1e-12, atol 0" in box
     # the page's own note, in the box after the numeric checks and before what a mark means
     note = box.index("The rates are limits, confirmed at a few sizes and not proved.")
-    assert box.index("snippet vs library") < note < box.index("A ✓ marks a step that equals")
+    assert box.index("snippet vs library") < note < box.index("A ✓ carries its scope.")
 
 
 @pytest.mark.slow

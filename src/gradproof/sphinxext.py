@@ -278,11 +278,12 @@ def _draw_derivations(app: Sphinx) -> None:
 
 # What a mark means, said once at the end of every page that gathers its checks.
 _MEANING = (
-    "A ✓ marks a step that equals the line before it in every setting listed with it: for each "
-    "size $n$ (or for every $n$, where the step was proved before a size was fixed) and every "
-    "value of the free indices that the stated restriction allows, under the stated assumptions. "
-    "A ✗ marks a step that differs there; its counterexample is the first setting and point "
-    "found. The numeric checks ran at the points they name and prove nothing elsewhere."
+    "A ✓ carries its scope. *every n*: the step was proved for every number of classes $n$ and "
+    "every value of the free indices that the stated restriction allows, under the stated "
+    "assumptions. Sizes such as *n = 2…5*: the step holds at those sizes, exactly or (marked "
+    "*numeric*) by a rigorous comparison at seeded points, and was not proved beyond them. "
+    "A ✗ marks a step that differs; its counterexample is the first setting and point found. "
+    "The numeric checks ran at the points they name and prove nothing elsewhere."
 )
 
 
