@@ -256,7 +256,40 @@ def latex(expr: sp.Expr) -> str:
     >>> latex(sp.Derivative(J, z[i]))
     '\\frac{\\partial J}{\\partial z_{i}}'
     """
-    return _Latex().doprint(expr)
+    return _Latex().doprint(unclash(expr))
+
+
+# Typeable indices a renamed sum index may take, in order (none of them a letter of the site).
+_SPARE_INDICES = ("m", "l", "r", "u")
+
+
+def unclash(expr: sp.Expr) -> sp.Expr:
+    r"""`expr` with each sum index renamed where its LaTeX would mislead; the value is unchanged.
+
+    A bound index is renamed when it prints like a symbol free in the expression (the sum's
+    ``d`` next to a free ``x_d``: two readings), or cannot be typed (the reader's ``k'``, the
+    index of a loss's definition), to the first spare letter the expression does not use.
+
+    >>> from gradproof.derive.notation import d, p, x
+    >>> latex(x[d] * sp.Sum(p[d], (d, 1, 3)))
+    '\\left(\\sum_{m=1}^{3} p_{m}\\right) x_{d}'
+    """
+    used = {a.name for a in expr.atoms(sp.Symbol)}
+    free = {a.name for a in expr.free_symbols}
+    spare = (name for name in _SPARE_INDICES if name not in used)
+
+    def clashes(a: sp.Basic) -> bool:
+        if type(a) is not sp.Sum or len(a.limits) != 1:  # restricted sums keep their letters
+            return False
+        name = a.limits[0][0].name
+        return "'" in name or name in free
+
+    def rename(a: sp.Sum) -> sp.Sum:
+        index, lo, hi = a.limits[0]
+        new = sp.Symbol(next(spare), integer=True, positive=True)  # as every class index
+        return sp.Sum(a.function.xreplace({index: new}), (new, lo, hi))
+
+    return expr.replace(clashes, rename)
 
 
 class _Str(StrPrinter):
