@@ -195,6 +195,8 @@ def test_every_method_catches_wrong_gradients(problem, method, name):
 def test_vjp_right_passes_and_broadcast_sum_is_caught(problem):
     z, g = problem
     g = g - 0.5  # an upstream gradient of both signs
+    # A zero cotangent is refused with a ValueError (test_soundness holds that case).
+    assume(np.any(g))
 
     def right(z, g):
         s = _q(z) * g
