@@ -251,6 +251,10 @@ def benchmark(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def mutants(session: nox.Session) -> None:
-    """Put known-wrong formulas into copies of the library; every one must fail a check."""
-    install(session, "test")
-    session.run("python", str(ROOT / "tools" / "mutants.py"), *session.posargs)
+    """Put each known-wrong formula of the registry (tools/mutants) into a copy of the project;
+    every one must fail its check. `-- --list`, `-- --area pages`, `-- --only NAME` narrow it."""
+    # docs: the page mutants execute a page's cells as the build does (MyST-NB, a kernel).
+    install(session, "test", "docs")
+    session.run(
+        "python", "-m", "mutants", *session.posargs, env={"PYTHONPATH": str(ROOT / "tools")}
+    )

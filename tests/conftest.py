@@ -1,7 +1,8 @@
-"""Shared fixtures: a page executed as the docs build executes it, and the vendored MathJax.
+"""Shared fixtures: a page's source and its derivations' verdict, the pages' derivations, and
+the vendored MathJax.
 
-The real pages are executed once per CI run, by ``nox -s docs``; a test executes a page only
-after putting a wrong formula into it, and expects it to fail.
+The real pages are executed once per CI run, by ``nox -s docs``; the mutation registry
+(``tools/mutants``) executes a page after putting a wrong formula into it, and expects it to fail.
 """
 
 from __future__ import annotations
@@ -16,28 +17,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-
-
-def run_page(text: str, *, timeout: int = 300) -> None:
-    """Execute every code cell of a MyST-NB page; raise on the first unexpected error.
-
-    Uses MyST-NB's own reader and nbclient, the same pair the build uses, so a cell that fails
-    here fails ``nox -s docs``. Cells tagged ``raises-exception`` may fail, as in the build.
-    """
-    import nbclient  # noqa: PLC0415  (only the page tests need the notebook stack)
-    from myst_nb.core.read import read_myst_markdown_notebook  # noqa: PLC0415
-
-    notebook = read_myst_markdown_notebook(text)
-    client = nbclient.NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": DOCS}}
-    )
-    client.execute()
-
-
-@pytest.fixture
-def execute_page() -> Callable[..., None]:
-    """Return :func:`run_page`, which raises ``nbclient.exceptions.CellExecutionError``."""
-    return run_page
 
 
 @pytest.fixture

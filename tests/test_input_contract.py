@@ -223,7 +223,7 @@ def test_extreme_logits_give_finite_results(z):
 # Each row of a batch is its own problem: the batch path must agree with the 1-D path row by
 # row, even when the rows' logits sit 2000 apart (a shift taken over the whole batch instead of
 # per row underflows whole rows to 0/0, and a VJP whose sum runs over the whole batch mixes rows;
-# both survive every other test, see tools/mutants.py).
+# both survive every other test, see tools/mutants/library.py).
 
 ROWS = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -999.0], [1e3, -1e3, 0.0]])
 ROW_TARGETS = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.0, 0.5, 1.5]])

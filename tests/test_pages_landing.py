@@ -1,6 +1,6 @@
 """What the landing page promises a reader: the install line, the intuition label, a description.
 
-Its formulas and code are mutated in tests/test_pages_theory.py, with the theory pages'.
+Its formulas and code are mutated in the mutation registry (tools/mutants/theory_pages.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Thread pages 003 (weight matrix) and 004 (vector-Jacobian product), and the design of all five.
 
-Their derivations and cells are mutated with the other thread pages' in
-``test_pages_seeds_000_002.py`` (its tables hold the 003 and 004 cases); here are the tests only
-these two need: the numbers each shows for a thread's line are that line's values (a weight
+Their derivations are checked with the other thread pages' in ``test_pages_seeds_000_002.py``,
+and mutated in the mutation registry (``tools/mutants/pages.py``); here are the tests only these
+two need: the numbers each shows for a thread's line are that line's values (a weight
 matrix and an upstream gradient, which the shared test does not evaluate), and the credit 003
 owes the second answer. The page design is then checked on every thread page: the sections in
 their order, a description in the front matter, a NumPy tab a reader can copy without gradproof.

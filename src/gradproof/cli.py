@@ -154,8 +154,11 @@ def _check_page(text: str, args: argparse.Namespace, options: dict[str, list[str
             name = f" {opts['label']}" if opts.get("label") else ""
             print(f"{args.file}:{block.line}: derivation{name}")
             _print_result(result, sys.stdout)
+            # The block's label on each problem: a reader (or the mutation registry) can tell
+            # which block a problem is in from one line.
+            where = f" in {opts['label']}" if opts.get("label") else ""
             for problem in problems:
-                print(f"  PROBLEM: {problem}")
+                print(f"  PROBLEM{where}: {problem}")
     if args.json:
         print(json.dumps({"ok": status == 0, "blocks": report}, indent=1, ensure_ascii=False))
     return status
