@@ -350,6 +350,19 @@ def _in_place_grad(raising):
     return check_gradient(_ce(P), grad, Z.copy(), raise_on_fail=raising)
 
 
+# Outputs 1e6 apart in size: softmax with its first output weighted by 1e6.
+_ROW_WEIGHTS = np.array([1e6, 1.0, 1.0])
+
+
+def _weighted(z):
+    return _ROW_WEIGHTS * softmax(z)
+
+
+def _weighted_jac(z, last_row=1.0):
+    q = _q(z)
+    return (_ROW_WEIGHTS * np.array([1.0, 1.0, last_row]))[:, None] * (np.diag(q) - np.outer(q, q))
+
+
 CHECK_CASES = [
     # ---- 14.7 the probe sees what the check counts
     Case(
@@ -428,6 +441,20 @@ CHECK_CASES = [
             raise_on_fail=r,
         ),
         "failed",
+    ),
+    Case(
+        "rows 1e6 apart, the small row off by a millionth",
+        "each entry's rtol is relative to itself: the large row may not loosen the small one",
+        lambda r: check_jacobian(
+            _weighted, lambda z: _weighted_jac(z, 1.0 + 1e-6), Z, raise_on_fail=r
+        ),
+        "failed",
+    ),
+    Case(
+        "rows 1e6 apart, right Jacobian",
+        "and the right one passes at that scale",
+        lambda r: check_jacobian(_weighted, _weighted_jac, Z, raise_on_fail=r),
+        "passed",
     ),
     Case(
         "atol as large as the gradient",

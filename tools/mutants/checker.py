@@ -14,6 +14,10 @@ NUMDIFF = "src/gradproof/_numdiff.py"
 NUMERIC = "src/gradproof/_numeric.py"
 PASSRULE = "src/gradproof/_passrule.py"
 NOISE = "src/gradproof/_noise.py"
+COMPARE = "src/gradproof/_compare.py"
+_TOLERANCE = "tolerance = applied + rtol * magnitude"
+_PROBE_SLACK = "slack = 8.0 * count.eps * np.abs(cs)"
+_PROBE_DIRECTION = "u = probe_direction(x, unit_direction(x.shape, seed), _LARGEST_STEP, smallest)"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -68,6 +72,94 @@ MUTANTS: tuple[Mutant, ...] = (
         "from terms near 1 is not: a right gradient would be blamed for the differences' noise",
         SOUNDNESS,
     ),
+    Mutant(
+        "rtol-scaled-by-size",
+        PASSRULE,
+        _TOLERANCE,
+        "tolerance = applied + rtol * size",
+        "the relative tolerance taken of the largest entry: a small entry may then be wrong by "
+        "rtol times the largest one, many times its own size",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "absolute-term-dropped",
+        PASSRULE,
+        _TOLERANCE,
+        "tolerance = rtol * magnitude",
+        "a purely relative tolerance: an entry whose numeric value is 0 must match to the bit, "
+        "so a right gradient fails for the differences' rounding",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "numeric-bound-dropped",
+        PASSRULE,
+        "floor = np.where(known, bound, np.inf) + noise",
+        "floor = np.where(known, 0.0, np.inf) + noise",
+        "the numeric side's own error bound left out of the tolerance: a right gradient is "
+        "blamed for the finite differences' truncation and rounding",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "resolution-loosened",
+        PASSRULE,
+        "\nRESOLUTION = 0.01\n",
+        "\nRESOLUTION = 1.0\n",
+        "an entry called resolved when the numeric side cannot tell it from a value 100 % away "
+        "(half or twice it): ok for a gradient the differences never pinned down",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "probe-old-1e-5",
+        NUMERIC,
+        _PROBE_SLACK,
+        "slack = 8.0 * count.eps * np.abs(cs) + 1e-5 * np.abs(cs)",
+        "the probe's old tolerance, 1e-5 relative: the complex step is trusted though it may "
+        "drop a term 1e5 times larger than the check resolves",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "probe-along-ones",
+        NUMERIC,
+        _PROBE_DIRECTION,
+        "u = probe_direction(x, np.ones(x.shape) / np.sqrt(x.size), _LARGEST_STEP, smallest)",
+        "a fixed probe direction, all ones: an error orthogonal to it (a dropped |z_0 - z_1|) "
+        "is never seen, and a shift-invariant loss is flat along it",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "probe-kink-ignored",
+        NUMERIC,
+        "    if np.any(fit.kink):\n",
+        "    if False:\n",
+        "the probe trusts the complex step at a kink, where f has no derivative to confirm",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "probe-second-look-wide",
+        NUMERIC,
+        "bound = _second_opinion(count, x, u, h0, f0, noise, fit, wide=False)",
+        "bound = _second_opinion(count, x, u, h0, f0, noise, fit, wide=True)",
+        "the probe's second look measures noise at wide spacings: a kink within 0.2 of x passes "
+        "for noise, and the complex step is trusted though it drops a term",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "direction-not-normalised",
+        COMPARE,
+        "return v / norm, norm",
+        "return v, norm",
+        "a direction used at the size it was given: along 1e-15 e_0 both sides are ~1e-15 and "
+        "a gradient 1000 times wrong passes",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "float32-taken-for-float64",
+        NUMDIFF,
+        "self.eps = max(self.eps, _eps_of(dtype))",
+        "self.eps = EPS64",
+        "f's single-precision results compared as if double: a right float32 loss fails",
+        SOUNDNESS,
+    ),
 )
 
 # `|a - b| <= tau` and `|a - b| < tau` differ only when the two are equal to the last bit, and
@@ -75,8 +167,8 @@ MUTANTS: tuple[Mutant, ...] = (
 EQUIVALENT_STRICT_PASS = Mutant(
     "equivalent-strict-pass-rule",
     PASSRULE,
-    "failing = ~(np.abs(a - b) <= tolerance)",
-    "failing = ~(np.abs(a - b) < tolerance)",
+    "failing = ~(np.abs(a - b) <= tolerance) & (known | ~np.isfinite(a))",
+    "failing = ~(np.abs(a - b) < tolerance) & (known | ~np.isfinite(a))",
     "not a bug: an error exactly equal to a tolerance that is never 0",
     UNIT_CHECK,
 )
