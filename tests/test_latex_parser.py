@@ -83,6 +83,7 @@ VALID = [
     # arithmetic and implicit multiplication
     ("q_i - p_i", {}, q(i) - p[i]),
     ("-p_i + p_i q_i", {}, -p[i] + p[i] * q(i)),
+    ("q_i - p_i + z_i", {}, q(i) - p[i] + z[i]),  # a minus belongs to its own term only
     ("p_iz_i", {}, p[i] * z[i]),
     (r"q_i \cdot p_i", {}, q(i) * p[i]),
     ("y_i*p_i", O, p[i] * q(i)),
@@ -106,6 +107,7 @@ VALID = [
     (r"\log(q_j p_j)", {}, log(q(j) * p[j])),
     (r"p_j \log q_j", {}, p[j] * log(q(j))),
     (r"\log(q_j) p_j", {}, log(q(j)) * p[j]),
+    (r"\log^{2} q_i", {}, log(q(i)) ** 2),
     (r"\log q_j \cdot p_j", {}, log(q(j)) * p[j]),
     (r"\log \sum_k e^{z_k}", {}, log(total(exp(z[k])))),
     (r"\log e", {}, 1),

@@ -85,6 +85,7 @@ AREA_OF: dict[str, str] = {m.name: area for area, group in AREAS.items() for m i
 EQUIVALENTS: tuple[Mutant, ...] = (
     library.EQUIVALENT,
     checker.EQUIVALENT_STRICT_PASS,
+    reader.EQUIVALENT_SIGN_RESET,
 )
 
 
