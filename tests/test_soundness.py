@@ -1493,6 +1493,14 @@ CASES = [
          lambda: _chain(q(i) * total(p[k], k) - p[i], q(i) - p[i]), ("false", 1)),
     DeriveCase("true_only_at_n_one", "q_i = 1 holds only when there is one class",
          lambda: _chain(q(i), sp.S.One, ns=(1, 2)), ("false", 1)),
+    DeriveCase("sign_of_the_other_classes",
+         "the sum over the other classes is positive only if one exists: at n = 1 it is empty, "
+         "its sign 0, so the step is not true for every n",
+         lambda: _chain(sp.sign(sum_ne(exp(z[k]), k, i)), sp.S.One), "n = 2…5"),
+    DeriveCase("undefined_at_every_point", "p_i / (n - 2) divides by zero at n = 2: nothing "
+         "is compared there, which is an error, not a ✓",
+         lambda: _chain(p[i] / (n - 2), q(i), ns=(2,)),
+         ("error", ValueError, "undefined at every point")),
     DeriveCase("constant_in_the_span", "sum_k (q_k - 1/n) = 0 mixes sums with the constant (true)",
          lambda: _chain(total(q(k) - 1 / n, k), sp.S.Zero), "every n"),
     DeriveCase("dropped_sum_over_j", "seed 000's -p_i + p_i q_i drops the sum over j",

@@ -86,6 +86,7 @@ EQUIVALENTS: tuple[Mutant, ...] = (
     library.EQUIVALENT,
     checker.EQUIVALENT_STRICT_PASS,
     reader.EQUIVALENT_SIGN_RESET,
+    verifier.EQUIVALENT_UNNAMED_EXPONENTIALS,
 )
 
 

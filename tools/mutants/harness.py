@@ -269,9 +269,8 @@ def table(outcomes: Sequence[Outcome], areas: dict[str, str] | None = None) -> s
     ]
     for o in outcomes:
         short = Path(o.mutant.path).name
-        lines.append(
-            f"| {o.mutant.name} | {short} | {o.mutant.why} | {_verdict(o)} | {o.run.seconds:.1f} |"
-        )
+        why = o.mutant.why.replace("|", "\\|")  # |g_i| in a slip is not a column
+        lines.append(f"| {o.mutant.name} | {short} | {why} | {_verdict(o)} | {o.run.seconds:.1f} |")
     lines.append("")
     by_area: dict[str, list[Outcome]] = {}
     for o in outcomes:
