@@ -350,6 +350,18 @@ def _in_place_grad(raising):
     return check_gradient(_ce(P), grad, Z.copy(), raise_on_fail=raising)
 
 
+def _kink_mean(x):
+    # x (1 + sign x) is 2 max(x, 0); on the complex path sign(ih) = i, so the complex step at
+    # 0 gives the mean of the two one-sided slopes, and so does a central difference.
+    return np.sum(x * (1 + np.sign(x)))
+
+
+def _far_kink(z):
+    # .real drops the derivative of the |.| term on the complex path; its kink lies 0.1 from x,
+    # beyond the probe's steps but within the widest spacing the noise is ever measured at.
+    return cross_entropy(z, P) + 1e-3 * np.abs(z[0].real - (Z[0] + 0.1))
+
+
 # Outputs 1e6 apart in size: softmax with its first output weighted by 1e6.
 _ROW_WEIGHTS = np.array([1e6, 1.0, 1.0])
 
@@ -404,6 +416,22 @@ CHECK_CASES = [
         ".real drops a 1e-4 term",
         "the complex step returns the gradient without it; that gradient is wrong",
         lambda r: check_gradient(_real_f, _grad(P), Z, raise_on_fail=r),
+        "failed",
+    ),
+    Case(
+        "a kink at x that the complex step averages over",
+        "x (1 + sign x) at 0: complex step and central differences agree on the mean slope 1, "
+        "but f has no derivative there; the probe must see the kink, not confirm the mean",
+        lambda r: check_gradient(
+            _kink_mean, lambda _x: np.array([1.0, 2.0]), np.array([0.0, 1.0]), raise_on_fail=r
+        ),
+        "cannot tell",
+        "not differentiable",
+    ),
+    Case(
+        "a term dropped by .real, with a kink 0.1 away",
+        "the probe's second look may not take the far kink for noise and trust the complex step",
+        lambda r: check_gradient(_far_kink, _grad(P), Z, raise_on_fail=r),
         "failed",
     ),
     Case(
