@@ -350,7 +350,7 @@ class Extrapolated:
         half that difference, which covers every value between the two slopes.
     slope_jump : numpy.ndarray
         Where `kink`, the right slope minus the left one (extrapolated, see
-        :func:`_slope_jump`; NaN elsewhere): `value` is their mean, so the one-sided slopes
+        ``_slope_jump``; NaN elsewhere): `value` is their mean, so the one-sided slopes
         are ``value ∓ slope_jump / 2``.
     n_evals : int
         Evaluations of ``f`` used.
