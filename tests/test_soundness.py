@@ -29,7 +29,8 @@ from gradproof.check import (
     check_vjp,
 )
 from gradproof.derive import Derivation, DerivationReport, Step, latex
-from gradproof.derive._concrete import shared_concretizer, solve_assumptions
+from gradproof.derive._assumptions import solve_assumptions
+from gradproof.derive._concrete import shared_concretizer
 from gradproof.derive._sampling import sample_points
 from gradproof.derive.notation import (
     SUM_P_IS_1,

@@ -55,7 +55,8 @@ from typing import Any
 
 import sympy as sp
 
-from gradproof.derive._concrete import Concretizer, decimal, shared_concretizer, solve_for
+from gradproof.derive._assumptions import solve_for
+from gradproof.derive._concrete import Concretizer, decimal, shared_concretizer
 from gradproof.derive._settings import chain_invariant
 from gradproof.derive._zero import exact_zero
 from gradproof.derive.notation import _DIMS, D, _Display, _expand_names, _index_dim, n

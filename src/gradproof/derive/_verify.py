@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from gradproof.derive._concrete import Concrete, Env, shared_concretizer, solve_assumptions
+from gradproof.derive._assumptions import solve_assumptions
+from gradproof.derive._concrete import Concrete, Env, shared_concretizer
 from gradproof.derive._generic import Prover
 from gradproof.derive._numeric import compare
 from gradproof.derive._report import DerivationReport, StepResult
