@@ -159,7 +159,28 @@ def test_003_the_askers_quotient_rule_moves_every_row() -> None:
     assert out["first_false"] == 1
     assert verdicts(out) == ["false", "true"]  # "= 0" is right algebra after the slip
     assert out["linear_layer"]
-    assert {"n", "D", "a", "i", "d"} <= set(out["lines"][0]["counterexample"]["setting"])
+    # the input index is named as the asker's block names it (input_index=e), not the engine's d
+    assert set(out["lines"][0]["counterexample"]["setting"]) == {"n", "D", "a", "i", "e"}
+
+
+def test_003_a_scope_names_the_indices_in_the_blocks_letters() -> None:
+    # Page 003's asker: the input index is e there, since the thread's d counts classes.
+    out = check_source(ASKER_003, **LETTERS_003_ASKER)
+    assert LETTERS_003_ASKER["input_index"] == "e"
+    assert "; at every a, e, i;" in out["lines"][1]["scope"]
+    assert "; at every a, e, i;" in out["checked"]
+    assert "e = 1" in out["summary"]
+    assert "d = 1" not in out["summary"]
+
+
+def test_a_blocks_own_d_and_the_engines_input_index_are_told_apart() -> None:
+    # d a class index of the block's, e its input index: the engine calls both d.
+    right = r"\frac{\partial q_d}{\partial W_{i e}} &= q_d(\delta_{d i} - q_i) x_e"
+    out = check_source(right, input_index="e")
+    assert out["ok"], out["summary"]
+    assert "; at every d, e, i;" in out["lines"][0]["scope"]
+    wrong = check_source(right.replace("- q_i", "- q_d"), input_index="e")
+    assert list(wrong["lines"][0]["counterexample"]["setting"]) == ["n", "D", "d", "e", "i"]
 
 
 def test_003_a_bare_w_needs_the_weight_row_option() -> None:

@@ -109,7 +109,8 @@ def step_scope(report: DerivationReport, result: StepResult) -> str:
 
     The label is :attr:`StepResult.scope <gradproof.derive.StepResult.scope>`: ``every n``
     for a step proved for every n, else the sizes checked (and ``numeric`` when some setting
-    was settled by the numeric comparison); the report's text says how.
+    was settled by the numeric comparison); the report's text says how. It is the label by the
+    mark only: the sentence with the step's conditions is ``gradproof.latex.step_scope``.
 
     >>> from sympy import Derivative
     >>> from gradproof.derive import Derivation, J, Step, i, k, p, q, total, z

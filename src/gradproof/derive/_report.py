@@ -32,6 +32,15 @@ PROOFS = {
 }
 
 
+# How a step was proved for every n, in the few words a scope gives it: the report's checked()
+# and a block's scopes (gradproof.latex.checking.step_scope) say it alike; StepResult.scope_text
+# gives the argument itself (PROOFS).
+PROVED_HOW = {
+    "expansion": "by expansion",
+    "symbolic sums": "with the sums over the other classes kept symbolic",
+}
+
+
 def span(values: Sequence[int]) -> str:
     """``2…5`` for a run of consecutive numbers, ``2, 3, 7`` otherwise, ``2`` alone.
 
@@ -107,7 +116,14 @@ class StepResult:
 
     @property
     def scope_text(self) -> str:
-        """The sentence behind :attr:`scope`, saying how it was proved or what was checked."""
+        """The sentence behind :attr:`scope`, saying how it was proved or what was checked.
+
+        It speaks of the step alone, so it names no index: the free indices, restrictions and
+        assumptions belong to the whole derivation (:meth:`DerivationReport.checked`). A block
+        read from LaTeX adds them, in the block's own letters, to this sentence
+        (``gradproof.latex.checking.step_scope``); for a step proved for every n that scope
+        says only how it was proved (``by expansion``), where this sentence gives the argument.
+        """
         if self.status == "false":
             return "false: it differs from the line before it (see the counterexample)"
         if self.status == "proved for all n":
@@ -186,13 +202,7 @@ class DerivationReport:
         parts = []
         forall = [r for r in held if r.status == "proved for all n"]
         if forall:
-            hows = sorted({r.proof for r in forall})
-            how = " and ".join(
-                "by expansion"
-                if h == "expansion"
-                else "with the sums over the other classes kept symbolic"
-                for h in hows
-            )
+            how = " and ".join(PROVED_HOW[h] for h in sorted({r.proof for r in forall}))
             parts.append(f"{_steps_phrase(forall, held)} for every n ({how})")
         exact = [r for r in held if r.status == "exact"]
         if exact:

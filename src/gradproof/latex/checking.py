@@ -9,9 +9,14 @@ checked as asked, the engine's reason).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import sympy as sp
+
+from gradproof import derive
+from gradproof.derive._report import PROVED_HOW
 from gradproof.latex.document import ParsedDerivation, read_align
 from gradproof.latex.errors import LatexError
 from gradproof.latex.notation import Notation
@@ -29,14 +34,20 @@ def step_scope(
     (the step's ``scope_text``: exactly, or numerically with digits, points and domain); then
     the free indices, the restrictions, assumptions and the author's `definitions` in force
     (as ``$...$`` math with ``markdown=True``).
+
+    This is the one scope of a block's step: :func:`check_parsed` passes the report with the
+    indices in the block's letters (an input index written ``e`` is not called ``d``). It
+    differs from the step's ``scope_text`` on purpose: that sentence is the step's alone (no
+    index, no assumption, the whole argument of a proof for every n), while a ✓ on a page needs
+    the conditions it holds under and only the few words of how, as the report's ``checked``
+    says them.
     """
     show = (lambda r: f"${_rel(r)}$") if markdown else _rel
     step = report.steps[number - 1]
     if step.status == "false":
         return "false"
     if step.status == "proved for all n":
-        how = "by expansion" if step.proof == "expansion" else _SYMBOLIC
-        scope = f"for every n, proved {how}"
+        scope = f"for every n, proved {PROVED_HOW[step.proof]}"
     else:
         scope = step.scope_text
     if report.free:
@@ -54,7 +65,27 @@ def step_scope(
     return "; ".join([scope, *extras])
 
 
-_SYMBOLIC = "with the sums over the other classes kept symbolic"
+def _in_block_letters(report: Any, derivation: Any, notation: Notation) -> Any:
+    """The engine's `report` with its indices named as the block writes them.
+
+    The reader keeps the block's index letters, save one: the index over the inputs
+    (``input_index``) is the engine's ``d``, whatever the block calls it. The free indices,
+    the restrictions and the counterexample's setting name it by the block's letter again; a
+    block's own ``d`` (a class index, a symbol of its own) keeps its name.
+    """
+    if notation.input_index == derive.d.name:
+        return report
+    names = {derive.d: sp.Symbol(notation.input_index, integer=True, positive=True)}
+    free = tuple(sorted(names.get(f, f).name for f in derivation.free))
+    cx = report.counterexample
+    if cx is not None:
+        setting = {names.get(k, k): v for k, v in cx["setting"].items()}
+        dims = [k for k in setting if k.name in ("n", "D")]
+        ordered = dims + sorted((k for k in setting if k not in dims), key=lambda k: k.name)
+        cx = cx | {"setting": {k: setting[k] for k in ordered}}
+    where = tuple(w.xreplace(names) for w in report.where)
+    # summary="": the report writes its summary anew, in these letters
+    return dataclasses.replace(report, free=free, where=where, counterexample=cx, summary="")
 
 
 def _dps() -> int:
@@ -116,7 +147,7 @@ def check_parsed(
     With ``markdown=True`` the scopes and the summary write relations as ``$...$`` math.
     """
     derivation = parsed.derivation(**options)
-    report = derivation.verify()
+    report = _in_block_letters(derivation.verify(), derivation, parsed.notation)
     lines = []
     for line in parsed.steps:
         res = report.steps[line.number - 1]
@@ -137,7 +168,7 @@ def check_parsed(
             "counterexample": None,
         }
         if not res.ok:
-            cx = _step_counterexample(derivation, report, line.number)
+            cx = _step_counterexample(derivation, report, line.number, parsed.notation)
             entry["counterexample"] = _in_letters(cx, parsed.notation)
         lines.append(entry)
     return {
@@ -178,20 +209,23 @@ def _in_letters(cx: dict[str, Any] | None, notation: Notation) -> dict[str, Any]
         role = _ENGINE_NAMES.get(name)
         return (notation.letter(role) or name) if role else name
 
+    # In the setting only the sizes are quantities; the rest are indices, named as written.
     return cx | {
-        "setting": {letter(k): v for k, v in cx["setting"].items()},
+        "setting": {(letter(k) if k in ("n", "D") else k): v for k, v in cx["setting"].items()},
         "point": {letter(k): v for k, v in cx["point"].items()},
     }
 
 
-def _step_counterexample(derivation: Any, report: Any, number: int) -> dict[str, Any] | None:
+def _step_counterexample(
+    derivation: Any, report: Any, number: int, notation: Notation
+) -> dict[str, Any] | None:
     """The report's counterexample for the first false step; a one-step check for later ones."""
     if number == report.first_false:
         return _counterexample(report)
     single = derivation.replace(
         lhs=derivation.exprs[number - 1], steps=[derivation.steps[number - 1]]
     )
-    return _counterexample(single.verify())
+    return _counterexample(_in_block_letters(single.verify(), single, notation))
 
 
 def check_source(
