@@ -113,12 +113,13 @@ assuming Sum(p[k], (k, 1, n)) = 1.
 """
 
 # The notation (declared in gradproof.derive.notation) and the numeric tolerances are imported
-# here too, so that `from gradproof.derive import J, q, z` and `derive.DPS` keep working.
+# here too, so that `from gradproof.derive import J, q, z` and `derive.DPS` keep working; and
+# the words for how a step was proved, which gradproof.latex's scopes share.
 from gradproof.derive._derivation import Derivation, Step
 from gradproof.derive._evaluate import evaluate
 from gradproof.derive._numeric import DPS, MIN_DIGITS, RTOL  # noqa: F401
 from gradproof.derive._printing import latex
-from gradproof.derive._report import DerivationReport, StepResult
+from gradproof.derive._report import PROVED_HOW, DerivationReport, StepResult  # noqa: F401
 from gradproof.derive.notation import (  # noqa: F401
     DOMAINS,
     SUM_P_IS_1,

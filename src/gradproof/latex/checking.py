@@ -16,7 +16,7 @@ from typing import Any
 import sympy as sp
 
 from gradproof import derive
-from gradproof.derive._report import PROVED_HOW
+from gradproof.derive import PROVED_HOW
 from gradproof.latex.document import ParsedDerivation, read_align
 from gradproof.latex.errors import LatexError
 from gradproof.latex.notation import Notation
