@@ -174,6 +174,21 @@ def _kinked(eps):
     return f
 
 
+_W40 = np.linspace(-1.0, 1.0, 40)
+
+
+def _wide_kink(v):
+    # Coordinate 17 has a kink of jump 1e-6 at x: 5e-7 (t + |t|), t = v_17 - x_17.
+    t = v[17] - _W40[17]
+    return np.sum(np.sin(v)) + 5e-7 * (t + np.abs(t))
+
+
+def _wide_kink_grad(v):
+    g = np.cos(v)
+    g[17] += 5e-7  # the mean of the one-sided slopes 0 and 1e-6
+    return g
+
+
 def _smooth_twin(eps):
     def f(z):  # the same slope eps at Z, without the kink: eps t (1 + t)
         t = z[0] - Z[0]
@@ -191,15 +206,8 @@ def _plus_slope(extra):
     return grad
 
 
-_KINK_OPEN = (
-    "open: the probe's extrapolated slope test sees this kink only when it is at least ten "
-    "times its error bound (2e-8 is 6.6 times), and the per-coordinate Richardson it falls back "
-    "to widens a kinked entry's bound to half the jump, under 1 % of the entry at 2e-6"
-)
-
-
 def _kink_case(eps, slope, name):
-    case = Case(
+    return Case(
         f"kink at x (slope jump {2 * eps:.0e}), the {name}",
         "f has no derivative at x, so no value is its gradient; a one-sided slope or their mean "
         "is a subgradient, never a verified derivative",
@@ -207,9 +215,6 @@ def _kink_case(eps, slope, name):
         "cannot tell",
         "not differentiable at x along x(0,)",
     )
-    if eps < 1e-4:
-        return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=_KINK_OPEN))
-    return case
 
 
 def _cold(z):
@@ -653,19 +658,35 @@ CHECK_CASES = [
         for eps in (1e-4, 1e-6, 1e-8)
         for slope, name in ((eps, "mean slope"), (0.0, "left slope"), (2 * eps, "right slope"))
     ],
-    pytest.param(
+    *[
         Case(
-            "kink at x (slope jump 2e-04), neither one-sided slope",
-            "a value 2e-4 beyond the right slope is no subgradient either: the kink is "
-            "resolved, so it fails",
-            lambda r: check_gradient(_kinked(1e-4), _plus_slope(4e-4), Z, raise_on_fail=r),
+            f"kink at x (slope jump {2 * eps:.0e}), beyond both one-sided slopes",
+            "a value a jump beyond the right slope is no subgradient either: it fails",
+            lambda r, eps=eps: check_gradient(
+                _kinked(eps), _plus_slope(4 * eps), Z, raise_on_fail=r
+            ),
             "failed",
+            "not differentiable at x along x(0,)",
+        )
+        for eps in (1e-4, 1e-6, 1e-8)
+    ],
+    Case(
+        "kink at x through np.maximum, the right slope",
+        "np.maximum compares complex numbers by real part, then imaginary: the complex step "
+        "takes the right slope exactly, and the probe's differences see the mean",
+        lambda r: check_gradient(
+            _kink_f, lambda _x: np.array([1.0, 1.0]), np.array([0.0, 1.0]), raise_on_fail=r
         ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="open: a kinked entry's bound is half the second difference at the finest "
-            "step over that step (1.2e-3 here), not the extrapolated slopes' difference",
-        ),
+        "cannot tell",
+        "not differentiable",
+    ),
+    Case(
+        "kink at x in one of 40 coordinates, slope jump 1e-6, the mean slope",
+        "the probe sees the kink scaled by that coordinate's share of its direction, here "
+        "below the level it calls a kink: the coordinates are differenced one by one instead",
+        lambda r: check_gradient(_wide_kink, _wide_kink_grad, _W40, raise_on_fail=r),
+        "cannot tell",
+        "not differentiable at x along x(17,)",
     ),
     Case(
         "smooth twin of the kink, slope 1e-8 at x",
@@ -1309,6 +1330,56 @@ def test_a_perturbed_gradient_fails_at_the_perturbations_scale(problem, method, 
     result = check_gradient(f, perturbed, x, method=method, raise_on_fail=False)
     assert result.verdict == "failed", result.report()
     assert result.worst_index == (k,)
+
+
+_KINKS = {
+    # (one-sided kink term of t = v_k - x_k with slopes 0 and 1, how the complex step sees it)
+    "maximum": lambda t: np.maximum(t, 0.0),  # complex: compares by real part, then imaginary
+    "abs": lambda t: (t + np.abs(t)) / 2.0,  # complex: |t| is real, so the step sees slope 1/2
+    "sign": lambda t: t * (1.0 + np.sign(t)) / 2.0,  # complex: sign(i h) = i
+    "where": lambda t: np.where(np.real(t) > 0, t, 0.0),  # complex: the left branch, slope 0
+}
+
+
+@GENERATED
+@given(
+    smooth_problems(),
+    st.sampled_from(sorted(_KINKS)),
+    st.floats(-14.0, 0.0),
+    st.sampled_from([0.0, 0.5, 1.0, 2.0, -1.0]),
+    st.sampled_from(["auto", "richardson"]),
+)
+def test_a_pass_holds_both_one_sided_slopes_at_a_kink(problem, kink, log_jump, at, method):
+    """Whatever the kink's size: a pass means the analytic value is within tolerance of both
+    one-sided slopes (a kink too small to see is one that the tolerance covers); a value beyond
+    both by more than the tolerance fails, and between them never passes unless it is that close
+    to both. `at` places the analytic value on the slopes' scale: 0 left, 1 right."""
+    f, grad, x, k = problem
+    size = float(np.max(np.abs(grad(x))))
+    jump = size * 10.0**log_jump
+
+    def kinked(v):
+        return f(v) + jump * _KINKS[kink](v[k] - x[k])
+
+    def claimed(v):
+        g = grad(v)
+        g[k] += at * jump
+        return g
+
+    result = check_gradient(kinked, claimed, x, method=method, raise_on_fail=False)
+    a, tol = result.analytic[k], result.tolerance[k]
+    left, right = grad(x)[k], grad(x)[k] + jump
+    # The closed form's own rounding, which the check cannot see past
+    slack = 4 * np.finfo(float).eps * size
+    if result.ok:
+        assert abs(a - left) <= tol + slack, result.report()
+        assert abs(a - right) <= tol + slack, result.report()
+        assert "not differentiable" not in result.report()
+    beyond = min(abs(a - left), abs(a - right)) - slack
+    if at in (2.0, -1.0) and beyond > tol and result.verdict != "failed":
+        # Beyond both slopes by more than the tolerance: it must fail, never "cannot tell" ...
+        # unless the numeric side could not resolve the entry at all.
+        assert not np.isfinite(result.numeric[k]) or tol >= beyond, result.report()
 
 
 # =============================================================================================

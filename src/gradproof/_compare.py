@@ -124,11 +124,15 @@ def compare(
                 f"(a {who} that changes its input in place changes the caller's array too)"
             )
     rtol_used = used[side.method]
-    verdict = judge(a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a)
+    verdict = judge(
+        a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a, kinked=side.kinked
+    )
     notes += side.notes
     if verdict.failing.any() and side.remeasure is not None:
         bound = _remeasured(side, verdict, scale, bound, arr.size, notes)
-        verdict = judge(a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a)
+        verdict = judge(
+            a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a, kinked=side.kinked
+        )
     if count.eps > EPS64:
         notes.append(
             f"f returns {', '.join(sorted(count.dtypes))}: its values carry rounding of "

@@ -346,12 +346,12 @@ class Extrapolated:
     kink : numpy.ndarray of bool
         Components where ``f`` is not differentiable at ``x`` along the direction: the
         one-sided slopes ``(f(x+h) - f(x))/h`` and ``(f(x) - f(x-h))/h`` differ by an amount
-        that does not shrink like a smooth function's ``h f''``. There `bound` is raised to
-        half that difference, which covers every value between the two slopes.
-    slope_jump : numpy.ndarray
-        Where `kink`, the right slope minus the left one (extrapolated, see
-        ``_slope_jump``; NaN elsewhere): `value` is their mean, so the one-sided slopes
-        are ``value ∓ slope_jump / 2``.
+        that does not shrink like a smooth function's ``h f''``. `value` is then the mean of
+        the two slopes and `bound` its error as a mean; :meth:`half_jump` covers the slopes.
+    slope_jump, slope_jump_bound : numpy.ndarray
+        The right slope minus the left one, extrapolated to step 0 (``_slope_jump``), and its
+        error bound (inf with fewer than three levels). For smooth ``f`` it is 0 within the
+        bound; a kink is declared where it is ``_KINK_FACTOR`` times the bound.
     n_evals : int
         Evaluations of ``f`` used.
     size : numpy.ndarray
@@ -368,10 +368,30 @@ class Extrapolated:
     restarted_below: float | None
     kink: np.ndarray
     slope_jump: np.ndarray
+    slope_jump_bound: np.ndarray
     n_evals: int
     size: np.ndarray
     outside: float | None
     _choose: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    _raw_jump: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(()))
+
+    def half_jump(self, safety: float) -> np.ndarray:
+        """Half the distance between the one-sided slopes where `kink`, with its error times
+        `safety`; 0 elsewhere. ``value ± half_jump`` (widened by `bound`) holds both slopes.
+
+        Where the extrapolated jump is resolved, ``|J|/2 + safety * bound_J / 2``. Where it is
+        not (a kink seen only by the ratio test, or too few levels), half of ``|s| + |s - s'|``
+        plus their rounding, ``s`` and ``s'`` the slopes' differences at the finest step ``h``
+        and at ``2h``: ``s = J + h f''`` and ``s - s' = -h f''`` to leading order, so this is at
+        least ``|J| / 2`` whatever the sign of ``f''``.
+        """
+        resolved = np.isfinite(self.slope_jump_bound)
+        width = np.where(
+            resolved,
+            (np.abs(self.slope_jump) + safety * self.slope_jump_bound) / 2.0,
+            self._raw_jump,
+        )
+        return np.where(self.kink, width, 0.0)
 
     def reselect(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Choose again among the same tableau entries, with a larger `noise` figure.
@@ -511,16 +531,17 @@ def extrapolate(
     # A kink at x whose jump is small next to h f'' at every step taken: the extrapolated
     # difference of the one-sided slopes stands clear of its own error (for smooth f it is 0).
     kink |= np.abs(slopes) > _KINK_FACTOR * slopes_bound
-    jump = np.abs(seconds[-1][1]) / (2.0 * smallest) if seconds else np.inf
-    # Half the slopes' difference either side of the central value covers both slopes.
-    resolved = np.isfinite(slopes_bound)
-    jump = np.maximum(jump, np.where(resolved, (np.abs(slopes) + slopes_bound) / 2.0, 0.0))
+    raw = np.zeros(shape)
+    if enough:
+        (_, before), (h_last, last) = seconds[-2], seconds[-1]
+        # s = second / h at the finest step and s' at twice it: half of |s| + |s - s'|, with
+        # the rounding of both (see Extrapolated.half_jump).
+        raw = (2.0 * np.abs(last) + np.abs(2.0 * last - before) + 6.0 * rounding) / (4.0 * h_last)
 
     def reselect(louder: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if tableau.empty():  # max_evals too small for two levels, or no step inside f's domain
             return (rows[-1][0] if rows else np.full(shape, np.nan)), np.full(shape, np.inf)
-        value, bound = tableau.best(2.0 * (unit + 2.0 * louder))
-        return value, np.where(kink, np.maximum(bound, jump), bound)
+        return tableau.best(2.0 * (unit + 2.0 * louder))
 
     best, best_bound = reselect(noise)
     return Extrapolated(
@@ -529,11 +550,13 @@ def extrapolate(
         (h0 if largest is None else largest, smallest),
         restarted_below,
         kink,
-        np.where(kink, slopes, np.nan),
+        slopes,
+        slopes_bound,
         count.n_evals - used,
         size,
         outside,
         reselect,
+        raw,
     )
 
 

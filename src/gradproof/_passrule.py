@@ -23,7 +23,9 @@ entry's own size :math:`|b|`, or, for an entry too small to be measured against 
 checked as a zero to within its tolerance. A user's ``rtol`` and ``atol`` are the user's claim;
 they only make an entry unresolved when they are as large as the derivative (:math:`\tau \ge G`),
 so that a zero gradient would pass. An entry with no numeric value (a step too small to move
-``x``) is unresolved too.
+``x``) is unresolved too, and so is an entry where ``f`` has a kink at ``x`` (its one-sided
+slopes differ, so it has no derivative there): its numeric value is the slopes' mean and its
+bound reaches both slopes, so it fails only when the analytic value lies beyond both.
 
 Verdicts:
 
@@ -85,8 +87,10 @@ def judge(
     atol: float | None,
     eps_f: float,
     eps_a: float,
+    kinked: np.ndarray | None = None,
 ) -> Verdict:
-    """Apply the pass rule to analytic `a` and numeric `b` with the numeric error `bound`."""
+    """Apply the pass rule to analytic `a` and numeric `b` with the numeric error `bound`;
+    `kinked` marks entries where ``f`` has no derivative (unresolved whatever their bound)."""
     known = np.isfinite(b) & np.isfinite(bound)
     magnitude = np.where(known, np.abs(b), 0.0)
     size = float(np.max(magnitude)) if b.size else 0.0
@@ -108,12 +112,13 @@ def judge(
     # An entry without a numeric value cannot fail; NaN in the analytic side always does.
     failing = ~(np.abs(a - b) <= tolerance) & (known | ~np.isfinite(a))
     resolved = (floor < RESOLUTION * magnitude) | (floor < zero_resolution(eps_f, eps_a) * size)
-    unresolved = ~resolved | (tolerance >= size)
+    kink = np.zeros(b.shape, bool) if kinked is None else np.broadcast_to(kinked, b.shape)
+    unresolved = ~resolved | (tolerance >= size) | kink
     if failing.any():
         status = "failed"
     elif unresolved.any():
         status = "cannot tell"
-        notes.append(_why_unresolved(size, floor, rtol, atol, unresolved, known))
+        notes.append(_why_unresolved(size, floor, rtol, atol, unresolved & ~kink, known))
     else:
         status = "passed"
     as_zero = known & ~unresolved & ~(floor < RESOLUTION * magnitude)
@@ -140,6 +145,12 @@ def _why_unresolved(
     known: np.ndarray,
 ) -> str:
     count = int(unresolved.sum())
+    if not count:  # every unresolved entry is at a kink, which the numeric side's note explains
+        return (
+            "the entries at the kink cannot be compared: f has no derivative there, and a "
+            "value between its one-sided slopes is a subgradient, not a gradient; check at a "
+            "point off the kink"
+        )
     head = f"{count} of {unresolved.size} entries cannot be compared"
     if atol is not None and atol >= size:
         return (

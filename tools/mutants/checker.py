@@ -48,8 +48,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "never-cannot-tell",
         PASSRULE,
-        "unresolved = ~resolved | (tolerance >= size)",
-        "unresolved = tolerance < 0",
+        "unresolved = ~resolved | (tolerance >= size) | kink",
+        "unresolved = (tolerance < 0) | kink",
         "ok where nothing was compared (a stationary point, a direction along an "
         "invariance, an atol as large as the gradient)",
         SOUNDNESS,
@@ -133,6 +133,34 @@ MUTANTS: tuple[Mutant, ...] = (
         "return v, norm",
         "a direction used at the size it was given: along 1e-15 e_0 both sides are ~1e-15 and "
         "a gradient 1000 times wrong passes",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "kinked-entry-resolved",
+        PASSRULE,
+        "unresolved = ~resolved | (tolerance >= size) | kink",
+        "unresolved = ~resolved | (tolerance >= size)",
+        "an entry at a kink judged like any other: its bound reaches both one-sided slopes, so "
+        "their mean, or either slope, passes for a derivative f does not have",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "kink-width-times-kappa",
+        NUMERIC,
+        "return KAPPA * bound + fit.half_jump(KAPPA)",
+        "return KAPPA * (bound + fit.half_jump(1.0))",
+        "the safety factor applied to the slopes' difference itself, not only to its error: a "
+        "value beyond both one-sided slopes cannot tell instead of failing",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "probe-kink-handover-at-10",
+        NUMERIC,
+        "\nPROBE_KINK_FACTOR = 3.0\n",
+        "\nPROBE_KINK_FACTOR = 10.0\n",
+        "the probe hands over only where it would declare a kink itself: a kink in one "
+        "coordinate, seen along the probe scaled by that coordinate's share, slips through "
+        "and the complex step passes the mean slope",
         SOUNDNESS,
     ),
     Mutant(
