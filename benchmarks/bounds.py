@@ -8,6 +8,11 @@ cancellation to speak of) is divided by its estimated bound. A ratio above 1 is 
 was too small; the checker multiplies every estimate by ``KAPPA = 10`` and, before it blames
 anything on a discrepancy, extrapolates again at other steps.
 
+Every problem is smooth, so the extrapolated difference of the one-sided slopes (the kink test)
+should be 0 within its bound: its largest ratio to the bound, and the share of problems above
+``PROBE_KINK_FACTOR`` (3, where the probe hands over to per-coordinate differences) and above 10
+(where a kink is declared), are the kink test's false alarms.
+
 Run ``python -m benchmarks.bounds`` (about a minute for 3500 problems).
 """
 
@@ -21,7 +26,7 @@ import mpmath
 import numpy as np
 
 from gradproof._numdiff import Counter, extrapolate, noise_level, probe_direction, unit_direction
-from gradproof._numeric import NOISE_STEP, PROBE_STEP
+from gradproof._numeric import NOISE_STEP, PROBE_KINK_FACTOR, PROBE_STEP
 from gradproof.functions import cross_entropy
 
 KINDS = ("ce", "ls", "sin", "logit", "offset", "ce_sat", "ce_cold")
@@ -98,6 +103,7 @@ def problems(n_problems: int, seed: int = 2026) -> Iterator[Problem]:
 def measure(n_problems: int = 3500, seed: int = 2026) -> list[dict]:
     """One row per kind: how the actual error compares with the estimated bound."""
     ratios, relative, evals = defaultdict(list), defaultdict(list), defaultdict(list)
+    jumps = defaultdict(list)
     rng = np.random.default_rng(seed + 1)
     for kind, f, x, exact in problems(n_problems, seed):
         u = probe_direction(x, unit_direction(x.shape, int(rng.integers(2**31))), 0.25)
@@ -109,9 +115,10 @@ def measure(n_problems: int = 3500, seed: int = 2026) -> list[dict]:
         ratios[kind].append(abs(float(fit.value) - truth) / float(fit.bound))
         relative[kind].append(float(fit.bound) / max(abs(truth), 1e-300))
         evals[kind].append(count.n_evals - 1)
+        jumps[kind].append(abs(float(fit.slope_jump)) / float(fit.slope_jump_bound))
     rows = []
     for kind in KINDS:
-        r = np.array(ratios[kind])
+        r, j = np.array(ratios[kind]), np.array(jumps[kind])
         rows.append(
             {
                 "kind": kind,
@@ -121,6 +128,9 @@ def measure(n_problems: int = 3500, seed: int = 2026) -> list[dict]:
                 "fraction_above_10": float(np.mean(r > 10)),
                 "median_bound_relative": float(np.median(relative[kind])),
                 "median_evals": float(np.median(evals[kind])),
+                "max_jump_ratio": float(j.max()),
+                "jump_above_probe": float(np.mean(j > PROBE_KINK_FACTOR)),
+                "jump_above_kink": float(np.mean(j > 10.0)),
             }
         )
     return rows
@@ -130,12 +140,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", type=int, default=3500)
     args = parser.parse_args(argv)
-    print(f"{'kind':<8} {'max actual/bound':>17} {'> 1':>7} {'> 10':>7} {'bound/|d|':>10} evals")
+    print(
+        f"{'kind':<8} {'max actual/bound':>17} {'> 1':>7} {'> 10':>7} {'bound/|d|':>10} evals"
+        f" {'max |J|/bound_J':>16} {'> 3':>7} {'> 10':>7}"
+    )
     for r in measure(args.problems):
         print(
             f"{r['kind']:<8} {r['max_ratio']:>17.2g} {r['fraction_above_1']:>7.2%} "
             f"{r['fraction_above_10']:>7.2%} {r['median_bound_relative']:>10.1e} "
-            f"{r['median_evals']:.0f}"
+            f"{r['median_evals']:>5.0f} {r['max_jump_ratio']:>16.2g} "
+            f"{r['jump_above_probe']:>7.2%} {r['jump_above_kink']:>7.2%}"
         )
 
 
