@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["noise_level", "qualified_noise"]
 
+_CLOSER_LOOKS = 3
+"""Closer noise tables at most (6 evaluations each, spacings down to 1.5e-5 / 256**3, 1e-12)."""
+
 _GAMMA = [1.0]
 for _j in range(1, 7):
     _GAMMA.append(_GAMMA[-1] * 0.5 * _j / (2 * _j - 1))  # (j!)^2 / (2j)!
@@ -43,7 +46,8 @@ def noise_level(
     Where the values stay all equal, the noise is reported as infinite: ``f``'s rounding hides
     its variation at every step a difference could use. A kink within the table also looks
     like noise; real noise does not depend on the spacing, so a figure far above ``eps |f|`` is
-    measured again at a 256 times smaller spacing and the smaller one kept.
+    measured again at a 256 times smaller spacing and the smaller one kept, up to
+    ``_CLOSER_LOOKS`` times while it keeps falling fourfold.
 
     Moré, J. J. and Wild, S. M., "Estimating computational noise", SIAM J. Sci. Comput. 33
     (2011). Returns the noise per component of ``f(x)`` and the last `delta`. Noise that is
@@ -75,11 +79,18 @@ def noise_level(
     sigma = np.where(flat, np.inf, sigma)
     # A kink or a fast variation inside the table also looks like noise. Real noise does not
     # depend on the spacing; anything else shrinks with it: so a noise far above eps |f| is
-    # measured again 256 times closer to x, and the smaller figure kept.
+    # measured again 256 times closer to x, and the smaller figure kept; again while it keeps
+    # falling fourfold (a kink 1e-7 from x is still inside the first closer table).
     loud = np.isfinite(sigma) & (sigma > 64.0 * count.eps * np.max(np.abs(table), axis=0))
-    if loud.any():
-        closer, _, flat_closer, _ = _measure(count, x, d, f0, delta / 256.0)
+    spacing = delta
+    for _ in range(_CLOSER_LOOKS):
+        if not loud.any():
+            break
+        spacing /= 256.0
+        closer, _, flat_closer, _ = _measure(count, x, d, f0, spacing)
+        falling = loud & ~flat_closer & (4.0 * closer < sigma)
         sigma = np.where(loud & ~flat_closer, np.minimum(sigma, closer), sigma)
+        loud = falling & (sigma > 64.0 * count.eps * np.max(np.abs(table), axis=0))
     return sigma, delta
 
 

@@ -67,6 +67,15 @@ _LEVELS_BEFORE_RESTART = 3
 _KINK_FACTOR = 10.0
 """A difference of the one-sided slopes is a kink when it is this many times its own bound."""
 _RESTART_FACTOR = 16.0
+_CLOSER_FACTOR = 2.0 * _KINK_FACTOR
+"""A kink seen this many times clear of its bound is looked at again at 16 times smaller steps:
+the bound's rounding part grows 16-fold there, so a kink at x would still be declared, twice
+over; one that is not was near x, not at it."""
+_CLEAN_FACTOR = 3.0
+"""A kink is gone at finer steps where the slopes' difference plus this many bounds is below
+half the difference seen before."""
+_KINK_EVALS = 120
+"""Evaluations one extrapolation may spend looking closer at a kink (about a dozen levels)."""
 _SMALLEST_STEP = 2.0**-40
 """Below about 1e-12 a difference quotient of a float64 f is rounding noise, whatever f is."""
 DIRECTION_SMALLEST_STEP = 2.0**-24
@@ -344,7 +353,8 @@ class Extrapolated:
         If the first levels disagreed grossly and the tableau restarted at smaller steps, the
         largest step at which that happened (a kink or fast variation within that distance).
     kink : numpy.ndarray of bool
-        Components where ``f`` is not differentiable at ``x`` along the direction: the
+        Components where ``f`` has a kink at ``x`` along the direction (or closer to it than
+        the smallest step, which differences cannot tell apart): the
         one-sided slopes ``(f(x+h) - f(x))/h`` and ``(f(x) - f(x-h))/h`` differ by an amount
         that does not shrink like a smooth function's ``h f''``. `value` is then the mean of
         the two slopes and `bound` its error as a mean; :meth:`half_jump` covers the slopes.
@@ -376,22 +386,26 @@ class Extrapolated:
     _raw_jump: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(()))
 
     def half_jump(self, safety: float) -> np.ndarray:
-        """Half the distance between the one-sided slopes where `kink`, with its error times
-        `safety`; 0 elsewhere. ``value ± half_jump`` (widened by `bound`) holds both slopes.
+        """Half the distance between the one-sided slopes, as far as the differences can rule
+        it out: ``value ± half_jump`` (widened by `bound`) holds both slopes.
 
-        Where the extrapolated jump is resolved, ``|J|/2 + safety * bound_J / 2``. Where it is
-        not (a kink seen only by the ratio test, or too few levels), half of ``|s| + |s - s'|``
-        plus their rounding, ``s`` and ``s'`` the slopes' differences at the finest step ``h``
-        and at ``2h``: ``s = J + h f''`` and ``s - s' = -h f''`` to leading order, so this is at
-        least ``|J| / 2`` whatever the sign of ``f''``.
+        Where the extrapolated jump ``J`` is resolved and not 0 within its bound,
+        ``(|J| + safety * bound_J) / 2``, also where no kink was declared: a kink at ``x`` or
+        within the steps, too small for the test (``|J|`` under ``_KINK_FACTOR`` bounds), still
+        moves the central differences by up to half its jump, which the tableau's own estimate
+        does not see. (Where ``|J|`` is within its bound, that half is below ``bound_J``, which
+        the safety factor on the tableau's own bound covers; smooth ``f`` is there: on the
+        problems of ``benchmarks.bounds`` ``|J|`` stayed below 0.27 bounds.) Where ``J`` is not
+        resolved (a kink seen only by the ratio test, or too few levels), half of
+        ``|s| + |s - s'|`` plus their rounding at a kink, ``s`` and ``s'`` the slopes'
+        differences at the finest step ``h`` and at ``2h``: ``s = J + h f''`` and
+        ``s - s' = -h f''`` to leading order, so this is at least ``|J| / 2`` whatever the sign
+        of ``f''``; 0 without a kink.
         """
         resolved = np.isfinite(self.slope_jump_bound)
-        width = np.where(
-            resolved,
-            (np.abs(self.slope_jump) + safety * self.slope_jump_bound) / 2.0,
-            self._raw_jump,
-        )
-        return np.where(self.kink, width, 0.0)
+        seen = (np.abs(self.slope_jump) + safety * self.slope_jump_bound) / 2.0
+        seen = np.where(self.kink | (np.abs(self.slope_jump) > self.slope_jump_bound), seen, 0.0)
+        return np.where(resolved, seen, np.where(self.kink, self._raw_jump, 0.0))
 
     def reselect(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Choose again among the same tableau entries, with a larger `noise` figure.
@@ -544,7 +558,7 @@ def extrapolate(
         return tableau.best(2.0 * (unit + 2.0 * louder))
 
     best, best_bound = reselect(noise)
-    return Extrapolated(
+    fit = Extrapolated(
         best,
         best_bound,
         (h0 if largest is None else largest, smallest),
@@ -557,6 +571,60 @@ def extrapolate(
         outside,
         reselect,
         raw,
+    )
+    closer = kink & (np.abs(slopes) > _CLOSER_FACTOR * slopes_bound)
+    finest = smallest / _RESTART_FACTOR
+    if closer.any() and finest >= smallest_allowed and count.n_evals - used < _KINK_EVALS:
+        finer = extrapolate(
+            count, x, d, finest, f0=f0, noise=noise, rtol_target=rtol_target,
+            max_evals=max_evals, smallest_step=smallest_step,
+        )  # fmt: skip
+        # Taken where the kink is still there (a closer bound on where it is) or cleanly gone:
+        # the slopes' difference, three bounds up, below half the one seen at larger steps,
+        # and the derivative one of the two one-sided slopes seen there (a kink near x, not
+        # at it, leaves f with the slope of one side). In between, at steps comparable to the
+        # kink's distance, J (1 - delta/h) is neither, and a bound grown with the finer steps
+        # must not pass for a kink gone, nor a tableau that chose its value from larger steps.
+        gone = np.abs(finer.slope_jump) + _CLEAN_FACTOR * finer.slope_jump_bound
+        side = np.abs(np.abs(finer.value - best) - np.abs(slopes) / 2.0)
+        clean = (gone < np.abs(slopes) / 2.0) & (
+            side <= _CLEAN_FACTOR * (finer.bound + best_bound + slopes_bound)
+        )
+        fit = _closer(fit, finer, closer & np.isfinite(finer.value) & (finer.kink | clean))
+    return fit
+
+
+def _closer(coarse: Extrapolated, fine: Extrapolated, mask: np.ndarray) -> Extrapolated:
+    """`coarse`, with the components in `mask` taken from `fine`, a tableau at smaller steps.
+
+    A kink at ``x`` shows at every step; one at a distance ``delta`` from ``x`` looks the same
+    at steps much larger than ``delta`` (the slopes' difference there is ``J (1 - delta/h)``)
+    and is gone at steps below it. The components whose kink the coarse tableau saw clearly
+    enough to see it again at sixteen times smaller steps (``_CLOSER_FACTOR``) are looked at
+    again there: if the kink is gone, it was near ``x``, not at it, and the finer steps give
+    the derivative; if not, the finer look is the closer bound on where the kink is.
+    """
+
+    def pick(a, b):
+        return np.where(mask, b, a)
+
+    def reselect(louder: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        (v1, b1), (v2, b2) = coarse.reselect(louder), fine.reselect(louder)
+        return pick(v1, v2), pick(b1, b2)
+
+    return Extrapolated(
+        pick(coarse.value, fine.value),
+        pick(coarse.bound, fine.bound),
+        (coarse.steps[0], fine.steps[1]),
+        coarse.restarted_below or coarse.steps[1],
+        pick(coarse.kink, fine.kink),
+        pick(coarse.slope_jump, fine.slope_jump),
+        pick(coarse.slope_jump_bound, fine.slope_jump_bound),
+        coarse.n_evals + fine.n_evals,
+        np.maximum(coarse.size, fine.size),
+        coarse.outside or fine.outside,
+        reselect,
+        pick(coarse._raw_jump, fine._raw_jump),
     )
 
 

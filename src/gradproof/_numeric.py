@@ -96,13 +96,13 @@ __all__ = [
 KAPPA = 10.0
 MISS_ODDS = 100.0
 PROBE_KINK_FACTOR = 3.0
-"""The probe hands over to per-coordinate differences when the one-sided slopes along its
-direction differ by this many times their bound (a kink is declared at ``_KINK_FACTOR``, 10):
+"""Every coordinate is differenced too, to look for a kink, when the one-sided slopes along the
+probe's direction differ by this many times their bound (a kink is declared at ``_KINK_FACTOR``, 10):
 a kink in one coordinate shows along the probe reduced by that coordinate's share of it. Over
 the 3500 smooth problems of ``python -m benchmarks.bounds`` the difference stayed below 0.27
 of its bound, except for saturated cross-entropy, whose values sit on a rounding grid (above 3
 in 0.6 % of those problems, above 10 in 0.2 %, which the kink test itself already flagged): the
-hand-over costs evaluations only where a kink is plausible, and changed no verdict on the 1000
+extra differences cost evaluations only where a kink is plausible, and changed no verdict on the 1000
 saturated and low-temperature problems."""
 PROBE_STEP = 2.0**-6
 """First step of the probe's extrapolation. It settled in a median of 8 evaluations on the
@@ -126,7 +126,8 @@ class NumericSide:
 
     `remeasure(j)`, where available, extrapolates coordinate ``j`` again at other steps and
     returns that column's new value and bound (safety factor included). `kinked` marks the
-    entries where ``f`` is not differentiable at ``x`` (its one-sided slopes differ): there
+    entries where ``f`` has a kink at ``x`` or closer to it than the smallest step (its
+    one-sided slopes differ): there
     `values` is the slopes' mean and `bound` reaches both slopes; no value passes there.
     """
 
@@ -230,11 +231,13 @@ def _extrapolation_notes(fits: list[Extrapolated], labels: list[str]) -> list[st
             if np.isfinite(np.ravel(e.slope_jump_bound)[k])
             else f"one-sided slopes apart by up to {2 * float(np.ravel(e.half_jump(KAPPA))[k]):.2g}"
         )
+        within = max(e.steps[1] for _, e in kinked)
         notes.append(
-            f"f is not differentiable at x along {_listed([lab for lab, _ in kinked])}: its "
-            "one-sided slopes differ by an amount that does not shrink with the step (a kink "
-            f"or jump at x; along {lab}, {slopes}). No value is its derivative there: those "
-            "entries cannot tell, and fail only beyond both slopes"
+            f"f has a kink at x, or within {within:.2g} of it, along "
+            f"{_listed([lab for lab, _ in kinked])}: its one-sided slopes differ by an amount "
+            f"that does not shrink with the step down to steps of {within:.2g} (along {lab}, "
+            f"{slopes}). Differences cannot tell a kink at x, where f has no derivative, from "
+            "one that close: those entries cannot tell, and fail only beyond both slopes"
         )
     return notes
 
@@ -311,21 +314,9 @@ def _probe(
         raise ComplexStepUnsafeError(reason)
     if np.any(fit.kink):
         reason = (
-            "f is not differentiable at x along the probe's direction (its one-sided slopes "
-            "differ by an amount that does not shrink with the step: a kink or jump at x), so "
+            f"f has a kink at x, or within {fit.steps[1]:.2g} of it, along the probe's direction "
+            "(its one-sided slopes differ by an amount that does not shrink with the step), so "
             "the complex step cannot be confirmed; each coordinate is differenced instead"
-        )
-        raise ComplexStepUnsafeError(reason)
-    suspect = np.abs(fit.slope_jump) > PROBE_KINK_FACTOR * fit.slope_jump_bound
-    if np.any(suspect):
-        k = int(np.argmax(np.where(suspect, np.abs(fit.slope_jump), -np.inf)))
-        jump, err = float(np.ravel(fit.slope_jump)[k]), float(np.ravel(fit.slope_jump_bound)[k])
-        reason = (
-            f"along the probe's direction the one-sided slopes of f differ by {jump:.2g} ± "
-            f"{err:.1g}: too little to call it a kink at x, too much to rule one out (for "
-            "smooth f the difference is 0 within its bound). A kink along one coordinate shows "
-            "along the probe only in proportion to that coordinate's share of the direction, "
-            "so each coordinate is differenced instead, where it shows whole"
         )
         raise ComplexStepUnsafeError(reason)
     gap, bound = np.abs(cs - fit.value), fit.bound
@@ -364,7 +355,27 @@ def _probe(
     )
     if caveat:
         summary = summary.replace("confirmed by", "bounded, not confirmed, by", 1)
-    return cs, rho, summary, caveat
+    return cs, rho, summary, caveat, _suspicion(fit)
+
+
+def _suspicion(fit: Extrapolated) -> str | None:
+    """Why to look for a kink coordinate by coordinate, or None.
+
+    A kink in one coordinate shows along the probe only in proportion to that coordinate's
+    share of the direction; a difference of the one-sided slopes PROBE_KINK_FACTOR times its
+    bound, too small to declare a kink, is reason enough to look where it shows whole."""
+    suspect = np.abs(fit.slope_jump) > PROBE_KINK_FACTOR * fit.slope_jump_bound
+    if not np.any(suspect):
+        return None
+    k = int(np.argmax(np.where(suspect, np.abs(fit.slope_jump), -np.inf)))
+    jump, err = float(np.ravel(fit.slope_jump)[k]), float(np.ravel(fit.slope_jump_bound)[k])
+    return (
+        f"along the probe's direction the one-sided slopes of f differ by {jump:.2g} ± "
+        f"{err:.1g}, too little to call it a kink at x and too much to rule one out (for "
+        "smooth f the difference is 0 within its bound); a kink in one coordinate shows along "
+        "the probe only in proportion to that coordinate's share of the direction, so every "
+        "coordinate was differenced too, where it shows whole"
+    )
 
 
 def _disagreement(cs, fit: Extrapolated, bound, gap, k: int) -> str:
@@ -458,9 +469,10 @@ def _refine(side: NumericSide, count, x, f0, noise, base: float, rtols, columns)
     kinked = np.zeros(values.shape, dtype=bool)
     for j in columns:
         fit = fits[j] = extrapolate(count, x, j, h0, f0=f0, noise=noise, rtol_target=target)
-        # A kink along a coordinate is a fact about f, whichever bound is finer.
+        # A kink along a coordinate is a fact about f, whichever bound is finer: there the
+        # slopes' mean and the bound that reaches both slopes are taken.
         kinked[:, j] = np.ravel(fit.kink)
-        finer = np.ravel(_widened(fit, fit.bound)) < bound[:, j]
+        finer = (np.ravel(_widened(fit, fit.bound)) < bound[:, j]) | kinked[:, j]
         values[:, j] = np.where(finer, np.ravel(fit.value), values[:, j])
         bound[:, j] = np.where(finer, np.ravel(_widened(fit, fit.bound)), bound[:, j])
     side.values, side.bound = values.reshape(side.values.shape), bound.reshape(side.bound.shape)
@@ -507,7 +519,7 @@ def numeric_side(
     note = _noise_note(noise, delta, spent, np.zeros(np.shape(noise), bool))
     if method in ("auto", "complex"):
         try:
-            cs, rho, summary, caveat = _probe(count, x, f0, noise, u, smallest)
+            cs, rho, summary, caveat, suspicion = _probe(count, x, f0, noise, u, smallest)
         except ComplexStepUnsafeError as exc:
             if method == "complex":
                 msg = f"method='complex' cannot differentiate f: {exc}; use 'richardson'"
@@ -550,8 +562,11 @@ def numeric_side(
                 notes = [note, trust] + ([caveat] if caveat else [])
                 return NumericSide(values, bound, "complex", h, notes=notes)
             coarse = _coarse_columns(values, bound, x)
-            if len(coarse) < x.size:
+            if len(coarse) < x.size or suspicion:
                 side = NumericSide(values, bound, "complex", h, notes=[note, trust])
+                if suspicion:
+                    side.notes.append(suspicion)
+                    coarse = list(range(x.size))
                 if coarse:
                     _refine(side, count, x, f0, noise, steps["richardson"], rtols, coarse)
                 return side

@@ -147,9 +147,8 @@ def _why_unresolved(
     count = int(unresolved.sum())
     if not count:  # every unresolved entry is at a kink, which the numeric side's note explains
         return (
-            "the entries at the kink cannot be compared: f has no derivative there, and a "
-            "value between its one-sided slopes is a subgradient, not a gradient; check at a "
-            "point off the kink"
+            "the entries at the kink cannot be compared: a value between f's one-sided slopes "
+            "there is a subgradient, not a gradient; check at a point off the kink"
         )
     head = f"{count} of {unresolved.size} entries cannot be compared"
     if atol is not None and atol >= size:

@@ -49,8 +49,9 @@ Methods (``method=``). Their defaults are module constants, importable but not i
 ``"richardson"``
     A Richardson tableau of central differences per coordinate with an error estimate per
     entry; its steps shrink where ``f`` is not smooth on their scale (a kink within the step, a
-    low temperature), entries where ``f`` is not differentiable at ``x`` are reported rather than
-    blamed on the derivative, and a failing entry is extrapolated again at other steps first.
+    low temperature, a kink near ``x``, where they look closer), entries at a kink at ``x`` (or
+    closer to it than the smallest step) cannot tell rather than blame the derivative, and a
+    failing entry is extrapolated again at other steps first.
 ``"central"``, ``"forward"``
     Fixed steps, for comparison and step sweeps; only their rounding is bounded.
 ``"auto"`` (default)

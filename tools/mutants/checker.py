@@ -164,6 +164,34 @@ MUTANTS: tuple[Mutant, ...] = (
         SOUNDNESS,
     ),
     Mutant(
+        "noise-one-closer-look",
+        NOISE,
+        "\n_CLOSER_LOOKS = 3\n",
+        "\n_CLOSER_LOOKS = 1\n",
+        "the noise measured once closer only: a kink 1e-7 from x is still inside that table, "
+        "passes for noise of 4e-9, and the right gradient cannot tell with a kink blamed at x",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "kink-never-looked-closer",
+        NUMDIFF,
+        "closer = kink & (np.abs(slopes) > _CLOSER_FACTOR * slopes_bound)",
+        "closer = kink & False",
+        "a kink seen at the first steps taken for one at x: a kink 3e-6 away, whose distance "
+        "the steps never went below, makes the right gradient cannot tell",
+        SOUNDNESS,
+    ),
+    Mutant(
+        "kink-gone-by-its-bound-alone",
+        NUMDIFF,
+        "side <= _CLEAN_FACTOR * (finer.bound + best_bound + slopes_bound)",
+        "side >= 0",
+        "a kink taken as gone at finer steps without the derivative matching a one-sided "
+        "slope: at steps near the kink's distance the tableau keeps the slopes' mean, and the "
+        "right gradient fails",
+        SOUNDNESS,
+    ),
+    Mutant(
         "float32-taken-for-float64",
         NUMDIFF,
         "self.eps = max(self.eps, _eps_of(dtype))",
