@@ -380,9 +380,28 @@ def _weighted(z):
     return _ROW_WEIGHTS * softmax(z)
 
 
-def _weighted_jac(z, last_row=1.0):
+def _weighted_jac(z, last_row=1.0, weights=None):
     q = _q(z)
-    return (_ROW_WEIGHTS * np.array([1.0, 1.0, last_row]))[:, None] * (np.diag(q) - np.outer(q, q))
+    w = _ROW_WEIGHTS if weights is None else weights
+    return (w * np.array([1.0, 1.0, last_row]))[:, None] * (np.diag(q) - np.outer(q, q))
+
+
+def _rows_apart(ratio, last_row):
+    """check_jacobian of (ratio, 1, 1) * softmax, with the last row claimed times last_row."""
+    w = np.array([ratio, 1.0, 1.0])
+    return lambda r: check_jacobian(
+        lambda z: w * softmax(z), lambda z: _weighted_jac(z, last_row, w), Z, raise_on_fail=r
+    )
+
+
+def _exp2_f(x):
+    return np.sum(2.0**x)
+
+
+def _f32_softmax(z):
+    if np.iscomplexobj(z):
+        return softmax(z.astype(np.complex64)).astype(np.complex64)
+    return softmax(z.astype(np.float32)).astype(np.float32)
 
 
 CHECK_CASES = [
@@ -493,6 +512,62 @@ CHECK_CASES = [
         "and the right one passes at that scale",
         lambda r: check_jacobian(_weighted, _weighted_jac, Z, raise_on_fail=r),
         "passed",
+    ),
+    *[
+        Case(
+            f"rows {ratio:.0e} apart, the small row {name}",
+            "review round 3 (G1): each output is its own function; the size of the largest row "
+            "may not set the tolerance or the zero rule of the others",
+            _rows_apart(ratio, last),
+            "failed",
+        )
+        for ratio, last, name in (
+            (1e9, 1.0 + 1e-6, "off by a millionth"),
+            (1e12, 1.001, "off by 0.1 %"),
+            (1e15, 0.0, "claimed zero"),
+        )
+    ],
+    Case(
+        "rows 1e15 apart, right Jacobian",
+        "and the right one still passes, each row at its own scale",
+        _rows_apart(1e15, 1.0),
+        "passed",
+    ),
+    Case(
+        "entries 1e-16 of the largest in one gradient, sign-flipped",
+        "review round 3 (G2), kept as the documented limit: within one row the analytic side "
+        "may round at the row's scale (8 eps G = 1.8e-7 here), so entries of 1e-8 are checked "
+        "as zeros to that, and the report says so",
+        lambda r: check_gradient(
+            lambda v: np.sum(np.log(v)),
+            lambda v: np.array([1 / v[0], -1 / v[1], -1 / v[2]]),
+            np.array([1e-8, 1e8, 1e8]),
+            raise_on_fail=r,
+        ),
+        "passed",
+        "checked as zeros",
+    ),
+    Case(
+        "a factor of 1 - 2.6e-7",
+        "review round 3 (G4): the factor hint printed 'analytic = 1 x numeric'",
+        lambda r: check_gradient(
+            _exp2_f, lambda x: 0.693147 * 2.0**x, np.array([0.5, 1.2, -0.7]), raise_on_fail=r
+        ),
+        "failed",
+        "analytic = (1 - 2.6e-07) x numeric",
+    ),
+    Case(
+        "VJP of a float32 softmax",
+        "review round 3 (G5): the precision note named the float64 weights' dtypes as f's",
+        lambda r: check_vjp(
+            _f32_softmax,
+            lambda z, g: (_q(z) * g - np.sum(_q(z) * g) * _q(z)).astype(np.float32),
+            Z,
+            np.array([1.0, -2.0, 0.5]),
+            raise_on_fail=r,
+        ),
+        "passed",
+        "f returns complex64, float32:",
     ),
     Case(
         "atol as large as the gradient",

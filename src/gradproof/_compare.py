@@ -124,14 +124,33 @@ def compare(
                 f"(a {who} that changes its input in place changes the caller's array too)"
             )
     rtol_used = used[side.method]
+    # A Jacobian's rows are f's outputs, each judged at its own scale; a directional check or
+    # a VJP compares one derivative per output (or one in all), judged together.
+    rows = int(np.size(f0)) if along is None else 1
     verdict = judge(
-        a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a, kinked=side.kinked
+        a,
+        b,
+        bound,
+        rtol=rtol_used,
+        atol=at,
+        eps_f=count.eps,
+        eps_a=eps_a,
+        kinked=side.kinked,
+        rows=rows,
     )
     notes += side.notes
     if verdict.failing.any() and side.remeasure is not None:
         bound = _remeasured(side, verdict, scale, bound, arr.size, notes)
         verdict = judge(
-            a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a, kinked=side.kinked
+            a,
+            b,
+            bound,
+            rtol=rtol_used,
+            atol=at,
+            eps_f=count.eps,
+            eps_a=eps_a,
+            kinked=side.kinked,
+            rows=rows,
         )
     if count.eps > EPS64:
         notes.append(

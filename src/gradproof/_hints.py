@@ -76,8 +76,8 @@ def hints(a: np.ndarray, b: np.ndarray, tolerance: np.ndarray, eps_a: float) -> 
             found.append("analytic = -numeric in every entry: a sign flip (e.g. p - q for q - p)")
         elif _explains(a, c * b, b, tolerance) and not _holds(c * b, b, tolerance):
             found.append(
-                f"analytic = {c:.6g} x numeric in every entry: a missing or extra constant "
-                "factor (a lost sum(p) shows as 1/sum(p), a lost 1/N as N)"
+                f"analytic = {_factor(c)} x numeric in every entry: a missing or extra "
+                "constant factor (a lost sum(p) shows as 1/sum(p), a lost 1/N as N)"
             )
     offset = float(np.mean(a - b))
     if pattern and _explains(a, b + offset, b, tolerance):
@@ -110,3 +110,10 @@ def hints(a: np.ndarray, b: np.ndarray, tolerance: np.ndarray, eps_a: float) -> 
             "beyond: is part of the analytic derivative computed in float32?"
         )
     return tuple(found)
+
+
+def _factor(c: float) -> str:
+    """`c` with digits enough to tell it from 1: a factor 1 + 3e-6 is not "1"."""
+    if c != 1.0 and f"{c:.6g}" in ("1", "-1"):
+        return f"(1 {'+' if c > 1 else '-'} {abs(c - 1.0):.2g})" if c > 0 else f"-{_factor(-c)}"
+    return f"{c:.6g}"

@@ -10,9 +10,14 @@ where ``atol`` is never smaller than what the two sides can resolve at this poin
 .. math:: \mathrm{atol} \ge e_b + 8\epsilon_f G + 8\epsilon_a \max(G, \|a\|_\infty) + 10^{-320},
 
 with :math:`e_b` the numeric side's error bound for the entry (:mod:`gradproof._numeric`),
-:math:`G = \|b\|_\infty` the size of the numeric derivative, and :math:`\epsilon_f`,
-:math:`\epsilon_a` the precisions ``f`` and the analytic derivative are returned in (float32 is
-recognised). Every term scales with ``f``: multiplying ``f`` by ``s`` multiplies ``a``, ``b`` and
+:math:`G = \|b\|_\infty` the size of the numeric derivative in the entry's row (for a
+Jacobian, of the same output of ``f``: each output is its own function, and a row 1e15 times
+larger may not loosen the others; a row exactly 0 takes the largest row's size), and
+:math:`\epsilon_f`, :math:`\epsilon_a` the precisions ``f`` and the analytic derivative are
+returned in (float32 is recognised). The :math:`G` terms stand for rounding at the row's scale:
+an analytic entry computed from terms as large as the row's largest (``q_j - p_j`` with both near
+1/2) is only known to that, so an entry below about 1e-15 of its row is checked as a zero to
+within it, and the report says so. Every term scales with ``f``: multiplying ``f`` by ``s`` multiplies ``a``, ``b`` and
 ``τ`` by ``s``, so the verdict does not depend on the scale. A user's ``atol`` below this floor
 is raised to it, with a note: a check may not claim more resolution than its numbers have.
 
@@ -88,15 +93,22 @@ def judge(
     eps_f: float,
     eps_a: float,
     kinked: np.ndarray | None = None,
+    rows: int = 1,
 ) -> Verdict:
     """Apply the pass rule to analytic `a` and numeric `b` with the numeric error `bound`;
-    `kinked` marks entries where ``f`` has no derivative (unresolved whatever their bound)."""
+    `kinked` marks entries where ``f`` has no derivative (unresolved whatever their bound).
+
+    `rows` is the number of ``f``'s outputs (a Jacobian's rows): each is its own function, so
+    ``G`` is taken per row, and a row 1e15 times larger does not loosen the others. A row that
+    is exactly 0 throughout takes the largest row's ``G``."""
     known = np.isfinite(b) & np.isfinite(bound)
     magnitude = np.where(known, np.abs(b), 0.0)
     size = float(np.max(magnitude)) if b.size else 0.0
-    finite_a = np.abs(a[np.isfinite(a)])
-    size_a = max(size, float(np.max(finite_a)) if finite_a.size else 0.0)
-    noise = 8.0 * eps_f * size + 8.0 * eps_a * size_a + TINY
+    finite_a = np.where(np.isfinite(a), np.abs(a), 0.0)
+    size_row = _per_row(magnitude, rows)
+    size_row = np.where(size_row > 0, size_row, size)
+    size_a = np.maximum(size_row, _per_row(finite_a, rows))
+    noise = 8.0 * eps_f * size_row + 8.0 * eps_a * size_a + TINY
     floor = np.where(known, bound, np.inf) + noise
     notes = []
     if atol is None:
@@ -111,9 +123,9 @@ def judge(
     tolerance = applied + rtol * magnitude
     # An entry without a numeric value cannot fail; NaN in the analytic side always does.
     failing = ~(np.abs(a - b) <= tolerance) & (known | ~np.isfinite(a))
-    resolved = (floor < RESOLUTION * magnitude) | (floor < zero_resolution(eps_f, eps_a) * size)
+    resolved = (floor < RESOLUTION * magnitude) | (floor < zero_resolution(eps_f, eps_a) * size_row)
     kink = np.zeros(b.shape, bool) if kinked is None else np.broadcast_to(kinked, b.shape)
-    unresolved = ~resolved | (tolerance >= size) | kink
+    unresolved = ~resolved | (tolerance >= size_row) | kink
     if failing.any():
         status = "failed"
     elif unresolved.any():
@@ -125,7 +137,8 @@ def judge(
     if status != "failed" and as_zero.any():
         notes.append(
             f"{int(as_zero.sum())} of {b.size} entries are too small to be measured against "
-            f"their own size (below {zero_resolution(eps_f, eps_a):.0e} of the largest): they "
+            f"their own size (below {zero_resolution(eps_f, eps_a):.0e} of the largest in their "
+            f"{'row' if rows > 1 else 'derivative'}): they "
             f"were checked as zeros, to within ±{float(np.max(tolerance[as_zero])):.2g}"
         )
     if eps_a > EPS64:
@@ -134,6 +147,14 @@ def judge(
             f"{8 * eps_a:.1e} of its size"
         )
     return Verdict(status, tolerance, applied, failing, unresolved, notes)
+
+
+def _per_row(values: np.ndarray, rows: int) -> np.ndarray:
+    """The largest of `values` in each of `rows` rows, broadcast back to their shape."""
+    if not values.size:
+        return values
+    flat = values.reshape(rows, -1)
+    return np.broadcast_to(flat.max(axis=1, keepdims=True), flat.shape).reshape(values.shape)
 
 
 def _why_unresolved(

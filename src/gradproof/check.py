@@ -455,8 +455,16 @@ def check_vjp(
         big = float(np.max(np.abs(cotangent)))
         norm = big * float(np.linalg.norm(cotangent / big))
         unit, inner = cotangent / norm, count.f
+
+        def weighted(y: np.ndarray) -> np.ndarray:
+            # Returned in f's own dtype, so that the precision noted (and reported) is f's,
+            # not that of the float64 weights; the sum itself is taken in float64.
+            values = np.asarray(inner(y))
+            total = np.sum(unit * values)
+            return total.astype(values.dtype) if values.dtype.kind in "fc" else total
+
         # Same counter, new function: the evaluations of sum(g * f) are evaluations of f.
-        count.f, count.out_shape = (lambda y: np.sum(unit * np.asarray(inner(y)))), ()
+        count.f, count.out_shape = weighted, ()
         return None, norm, np.sum(unit * f0), []
 
     options = _options(method, step, rtol, atol, seed, raise_on_fail)

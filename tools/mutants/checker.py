@@ -192,6 +192,15 @@ MUTANTS: tuple[Mutant, ...] = (
         SOUNDNESS,
     ),
     Mutant(
+        "one-scale-for-all-rows",
+        COMPARE,
+        "rows = int(np.size(f0)) if along is None else 1",
+        "rows = 1",
+        "a Jacobian judged at the scale of its largest row: with rows 1e15 apart the small "
+        "row's entries are 'checked as zeros' to 0.3, and a zero row passes for softmax's",
+        SOUNDNESS,
+    ),
+    Mutant(
         "float32-taken-for-float64",
         NUMDIFF,
         "self.eps = max(self.eps, _eps_of(dtype))",
