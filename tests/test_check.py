@@ -91,7 +91,11 @@ def _right_gradient_is_not_rejected(result, p, z):
     if np.max(np.abs(exact)) <= _resolution(p, z):
         return
     assert result.verdict != "failed", result.report()
-    assert result.verdict != "cannot tell", result.report()
+    if result.verdict == "cannot tell":
+        # Only entries below the resolution may be the ones not compared: every entry above it
+        # was resolved to 1 % of itself.
+        above = np.abs(exact) > _resolution(p, z)
+        assert np.all(result.tolerance[above] < 0.01 * np.abs(exact[above])), result.report()
 
 
 @st.composite
@@ -153,6 +157,9 @@ def test_every_method_passes_right_gradient_at_unit_scale(problem, method):
 @given(problems(), st.sampled_from(METHODS))
 @example(SATURATED, "complex")
 @example(QUANTISED, "complex")
+# Entry 2 (-4.9e-12) moves f (about 25) by less than its rounding at every step allowed: it is
+# not compared, and only it; the others pass.
+@example((np.array([993.0, 0.0, 968.0]), np.array([0.0, 1.0, 0.0])), "richardson")
 def test_every_method_passes_right_gradient_at_large_logits(problem, method):
     # No atol given: each method's own error bound scales with the logits.
     z, p = problem

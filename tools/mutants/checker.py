@@ -48,7 +48,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "never-cannot-tell",
         PASSRULE,
-        "unresolved = ~resolved | (tolerance >= size) | kink",
+        "unresolved = ~resolved | (tolerance >= size_row) | kink",
         "unresolved = (tolerance < 0) | kink",
         "ok where nothing was compared (a stationary point, a direction along an "
         "invariance, an atol as large as the gradient)",
@@ -138,8 +138,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "kinked-entry-resolved",
         PASSRULE,
-        "unresolved = ~resolved | (tolerance >= size) | kink",
-        "unresolved = ~resolved | (tolerance >= size)",
+        "unresolved = ~resolved | (tolerance >= size_row) | kink",
+        "unresolved = ~resolved | (tolerance >= size_row)",
         "an entry at a kink judged like any other: its bound reaches both one-sided slopes, so "
         "their mean, or either slope, passes for a derivative f does not have",
         SOUNDNESS,
