@@ -75,6 +75,8 @@ class Derivatives(Symbols):
                 NotationError, "only first derivatives with respect to a softmax entry", where
             )
         index = soft[0][1]
+        self._refuse_nested_in_q(body, where)
+        self.ctx.q_derivatives.append(where)
         if body.expr == derive.L:
             return derive.g[index]  # ∂L/∂q_a is the upstream gradient, by definition of L
         if body.expr.has(derive.L):
@@ -83,7 +85,29 @@ class Derivatives(Symbols):
                 "L is any loss of q: of its derivatives in q only dL/dq_a = g_a is known",
                 where,
             )
+        held = _held_constant(body.expr)
+        if held:
+            shown = self.ctx.source[body.start : body.end]
+            raise self._err(
+                NotationError,
+                f"a derivative in a softmax entry of {shown}, which holds {held}: "
+                "not written through the softmax entries, yet not constant when they move",
+                where,
+                suggestion="differentiate in q only what is written with q, the targets and "
+                "J; differentiate in a logit z_i otherwise",
+            )
         return _derivative_in_q(body.expr, index)
+
+    def _refuse_nested_in_q(self, body: Node, where: tuple[int, int]) -> None:
+        """∂/∂q_a of a derivative in q is a second derivative in q, refused as ∂^2/∂q∂q is."""
+        for start, end in self.ctx.q_derivatives:
+            if body.start <= start and end <= body.end:
+                raise self._err(
+                    NotationError,
+                    "only first derivatives with respect to a softmax entry: this one "
+                    "differentiates a derivative in a softmax entry again",
+                    where,
+                )
 
     def apply_dop(
         self, op: Node, rest: Sequence[tuple[str | None, Tree]], where: tuple[int, int]
@@ -176,6 +200,25 @@ class Derivatives(Symbols):
             if not any(isinstance(c, Token) for c in term.children)
             else None
         )
+
+
+# What a softmax entry does not determine: the logits and the layer (z, W, x), and what is
+# built on L (its gradient g, s = g q, any derivative left unevaluated).
+_NOT_OF_Q = {"z": "the logits", "W": "the weights", "x": "the input", "g": "the upstream gradient"}
+
+
+def _held_constant(expr: Any) -> str:
+    """What in `expr` a derivative in q would wrongly hold constant ("" when nothing is)."""
+    found: list[str] = []
+    for atom in expr.atoms(sp.Indexed):
+        name = str(atom.base.label)
+        if atom.base != derive.qv and name in _NOT_OF_Q:
+            found.append(_NOT_OF_Q[name])
+    if expr.has(derive.s):
+        found.append("s = g q")
+    if expr.atoms(sp.Derivative):
+        found.append("a derivative")
+    return ", ".join(sorted(set(found)))
 
 
 def _derivative_in_q(expr: Any, index: Any) -> Any:

@@ -40,6 +40,8 @@ class Context:
     definitions: dict[Key, tuple[tuple[sp.Symbol, ...], Any]] = field(default_factory=dict)
     #: Set when weights or the layer input appear: the logits are then those of z = W x.
     linear_layer: bool = False
+    #: Spans of the derivatives in a softmax entry read so far (a nested one is refused).
+    q_derivatives: list[tuple[int, int]] = field(default_factory=list)
 
 
 def span(tree: Tree | Token) -> tuple[int, int]:
