@@ -32,6 +32,9 @@ class Node:
         weight row, ``data`` = (row index, transposed)); ``"input"`` (the input vector);
         ``"partial"`` (a bare partial sign, ``data`` = order); ``"softmax_name"`` (the softmax
         letter alone, which may be called as ``\\sigma(j)``).
+    whole : bool
+        A vector letter written without an index (``\\vec q``, ``\\mathbf x``, ``s``): it
+        reads as its component, so two of them may not be multiplied (a dot product?).
     """
 
     expr: Any
@@ -42,6 +45,7 @@ class Node:
     delimited: bool = False
     kind: str = "expr"
     data: Any = None
+    whole: bool = False
 
     def closed(self, start: int, end: int) -> Node:
         """The same value enclosed in a delimiter spanning ``start``..``end``."""

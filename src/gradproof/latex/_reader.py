@@ -83,6 +83,7 @@ class Reader(Derivatives):
 
     def fold(self, elems: Sequence[tuple[str | None, Tree]]) -> Node:
         """The product of a term's units, each operator taking the rest (module docstring)."""
+        self._check_numbers_apart(elems)
         factors: list[tuple[Node, bool]] = []
         t = 0
         while t < len(elems):
@@ -127,7 +128,47 @@ class Reader(Derivatives):
             t += 1
         return self._product(factors)
 
+    def _check_numbers_apart(self, elems: Sequence[tuple[str | None, Tree]]) -> None:
+        """Refuse ``3 2``, ``1\\,000`` and ``1e-3``: math mode drops the spaces, so the page
+        shows one number (32, 1000, 0.001) where the reader would multiply."""
+        for (_, left), (conn, right) in zip(elems, elems[1:], strict=False):
+            if conn is not None:
+                continue
+            a, b = _number_or_e(left), _number_or_e(right)
+            if a is None or b is None or (a == "e" and b == "e"):
+                continue
+            where = (span(left)[0], span(right)[1])
+            raw = self.ctx.source[where[0] : where[1]]
+            if "e" in (a, b):
+                raise self._err(
+                    AmbiguousNotationError,
+                    f"{raw}: a number next to the letter e looks like 1e-3 (0.001), "
+                    "but it would be read as a product with e",
+                    where,
+                    suggestion="write 10^{-3} for a power of ten, or 2 \\cdot e for the product",
+                )
+            raise self._err(
+                AmbiguousNotationError,
+                f"{raw}: math mode drops the space, so the page shows these numbers run "
+                "together as one, but they would be multiplied",
+                where,
+                suggestion="write the number without a space, or put \\cdot between the "
+                "numbers for the product",
+            )
+
     def _product(self, factors: list[tuple[Node, bool]]) -> Node:
+        whole = [f for f, div in factors if f.whole and not div]
+        if len(whole) > 1:
+            raw = self.ctx.source[whole[0].start : whole[1].end]
+            names = [self.ctx.source[f.start : f.end] for f in whole[:2]]
+            raise self._err(
+                AmbiguousNotationError,
+                f"{raw}: a product of two whole vectors, {names[0]} and {names[1]}; a dot "
+                "product (one number) or the product of their entries?",
+                (whole[0].start, whole[1].end),
+                suggestion="write the dot product as \\sum_k q_k p_k, or the entries' product "
+                "with their index, q_i p_i",
+            )
         for a, (first, _) in enumerate(factors):
             for b, (second, _) in enumerate(factors):
                 if a != b:
@@ -272,13 +313,15 @@ class Reader(Derivatives):
     def func_op(self, tree: Tree, rest: Sequence[tuple[str | None, Tree]]) -> tuple[Node, int]:
         """A function and the factors it takes; returns (node, how many of `rest` it used)."""
         tok, arg_tree = tree.children[0], tree.children[-1]
-        if len(tree.children) == 3:  # \log^{2} x is (\log x)^2
-            node, used = self.func_op(Tree("func_op", [tok, arg_tree], tree.meta), rest)
-            return self.power(node, tree.children[1], (node.start, node.end)), used
         name = tok.value
         start = span(tok)[0]
+        if len(tree.children) == 3:  # \log^{2} x is (\log x)^2
+            self._check_function_power(tree.children[1], name)
+            node, used = self.func_op(Tree("func_op", [tok, arg_tree], tree.meta), rest)
+            return self.power(node, tree.children[1], (node.start, node.end)), used
         if name.startswith("\\operatorname"):
             return self.operatorname(tok, arg_tree), 0
+        self._check_power_of_call(name, arg_tree, start)
         func: Callable[[Any], Any] = sp.exp if name == "\\exp" else sp.log
         if arg_tree.data in ("sum_op", "func_op", "differential") or (
             arg_tree.data == "unit" and self._is_dop(arg_tree)
@@ -288,14 +331,17 @@ class Reader(Derivatives):
         arg = self.unit(arg_tree)
         if arg.kind not in ("expr", "input", "softmax_name"):
             raise self._misplaced(arg)
-        if not arg.delimited and rest and rest[0][0] is None:
+        # Only brackets show where a function's argument ends: \log 2 q_i, \log \frac{a}{b} c
+        # and \log r_i p_i (a defined r) are as ambiguous as \log q_j p_j.
+        if not _bracketed(arg_tree) and rest and rest[0][0] is None:
             nxt = self.unit(rest[0][1]) if rest[0][1].data == "unit" else None
             end = nxt.end if nxt is not None else span(rest[0][1])[1]
             raw = self.ctx.source[arg.start : arg.end]
             follow = self.ctx.source[span(rest[0][1])[0] : end]
             raise self._err(
                 AmbiguousNotationError,
-                f"{name} followed by two factors: does it apply to {raw} alone?",
+                f"{name} followed by two factors: {name}({raw}) {follow} or "
+                f"{name}({raw} {follow})?",
                 (start, end),
                 suggestion=(
                     f"write {name}({raw} {follow}) or {follow} {name} {raw}, "
@@ -304,6 +350,38 @@ class Reader(Derivatives):
             )
         value = func(arg.expr)
         return Node(value, start, arg.end, indices_in(value), frozenset()), 0
+
+    def _check_function_power(self, sup: Tree, name: str) -> None:
+        """``\\log^{2} x`` is a power of the value; ``\\log^{-1} x`` may be the inverse function."""
+        value = self.index_value_script(sup.children[1]) if _plain_script(sup) else None
+        if not (value is not None and value.is_integer and value.is_positive):
+            raw = self.ctx.source[slice(*span(sup))]
+            raise self._err(
+                AmbiguousNotationError,
+                f"{name}{raw}: the inverse function of {name}, or a power of its value?",
+                sup,
+                suggestion=f"write ({name} u)^{{-1}} or \\frac{{1}}{{{name} u}} for a power; "
+                f"{name}^{{2}} u, with a whole positive power, is (\\log u)^2",
+            )
+
+    def _check_power_of_call(self, name: str, arg_tree: Tree, start: int) -> None:
+        """``\\log(u)^2``: the square of \\log u, or \\log of u^2? Both readings are common."""
+        item = arg_tree.children[0] if arg_tree.data == "unit" else None
+        if item is None or item.data != "item" or item.children[0].data != "paren":
+            return
+        sups = [p.children[0] for p in item.children[1:] if p.children[0].data == "sup"]
+        if not sups:
+            return
+        inner = self.ctx.source[slice(*span(item.children[0]))]
+        power = self.ctx.source[slice(*span(sups[0]))]
+        raise self._err(
+            AmbiguousNotationError,
+            f"{name}{inner}{power}: ({name}{inner}){power} or {name}({inner}{power})?",
+            (start, span(item)[1]),
+            suggestion=f"write \\left({name}{inner}\\right){power} or {name}^{power[1:]}"
+            f"{inner} for the power of the value, {name}\\left({inner}{power}\\right) "
+            "for the value of the power",
+        )
 
     def _is_dop(self, unit: Tree) -> bool:
         try:
@@ -382,7 +460,7 @@ class Reader(Derivatives):
         exponent = self.script_expr(sup.children[1])
         if base.kind != "expr":
             raise self._misplaced(base)
-        value = sp.Pow(base.expr, exponent.expr)
+        value = self.pow(base.expr, exponent.expr, where)
         return Node(value, where[0], where[1], indices_in(value), delimited=base.delimited)
 
     def atom(self, tree: Tree) -> Node:
@@ -448,3 +526,34 @@ class Reader(Derivatives):
 
     def _node_of(self, value: Any, where: tuple[int, int]) -> Node:
         return Node(value, where[0], where[1], indices_in(value), delimited=True)
+
+
+def _number_or_e(unit: Tree) -> str | None:
+    """The digits of a unit that is a number (any script after it), "e" for a bare letter e."""
+    if unit.data != "unit" or unit.children[0].data != "item":
+        return None
+    item = unit.children[0]
+    atom = item.children[0]
+    if atom.data == "number":
+        return str(atom.children[0].value)
+    if atom.data == "letter" and atom.children[0].value == "e" and len(item.children) == 1:
+        return "e"
+    return None
+
+
+def _bracketed(unit: Tree) -> bool:
+    """A unit in round or square brackets, with nothing after them (its end is visible)."""
+    if unit.data != "unit" or unit.children[0].data != "item":
+        return False
+    item = unit.children[0]
+    return item.children[0].data == "paren" and len(item.children) == 1
+
+
+def _plain_script(sup: Tree) -> bool:
+    """A superscript that holds one index-like value (a digit, a letter, or braces of one)."""
+    script = sup.children[1]
+    first = script.children[0]
+    if isinstance(first, Token) and first.type != "LBRACE":
+        return first.type in ("NUMBER", "LETTER")
+    body = script.children[1]
+    return body.data == "script_list" and len(body.children) == 1

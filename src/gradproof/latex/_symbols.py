@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -13,6 +14,8 @@ from gradproof.latex._nodes import Node, indices_in
 from gradproof.latex.errors import LatexSyntaxError, NotationError
 from gradproof.latex.notation import Key, Notation, show_key
 
+#: The most digits an exact power of two numbers may have (10^{10^{10}} would take hours).
+MAX_DIGITS = 10_000
 _DECORATIONS = ("\\hat", "\\widehat", "\\tilde")
 # Roles whose letter carries one class index; the value of each.
 _CLASS_VECTORS = {
@@ -103,7 +106,9 @@ class Symbols:
         self, key: Key, sub: Tree | None, sup: Tree | None, where: tuple[int, int], vector: bool
     ) -> Node:
         """A letter with its subscript and superscript, resolved through the notation."""
-        del vector  # \vec s and s read alike: a vector letter alone is its component
+        # \vec s and s read alike, as the component at the vector index; a product of two
+        # such whole vectors is refused (Reader._product), where the readings would differ.
+        del vector
         indices = self.sub_indices(sub) if sub is not None else []
         transposed = False
         if sup is not None and self._is_top(sup):
@@ -119,15 +124,32 @@ class Symbols:
                 suggestion="write the logit as w_i^\\top x, or drop the ^\\top",
             )
         if sup is None:
-            return node
+            whole = sub is None and node.kind in ("expr", "softmax_name", "input") and node.free
+            return replace(node, whole=bool(whole))
         if node.kind not in ("expr", "softmax_name", "input"):
             raise self._err(LatexSyntaxError, "this cannot be raised to a power", where)
         if node.expr == sp.E:
             exponent = self.script_expr(sup.children[1])
             value = sp.exp(exponent.expr)
         else:
-            value = sp.Pow(node.expr, self.script_expr(sup.children[1]).expr)
+            value = self.pow(node.expr, self.script_expr(sup.children[1]).expr, where)
         return Node(value, *where, indices_in(value))
+
+    def pow(self, base: Any, exponent: Any, where: Any) -> Any:
+        """``base ** exponent``, refused when both are numbers and the exact value would have
+        more than :data:`MAX_DIGITS` digits (sympy computes it eagerly: 10^{10^{10}} hangs)."""
+        if isinstance(base, sp.Rational) and isinstance(exponent, sp.Rational) and base != 0:
+            top = max(abs(base.p), base.q)
+            digits = float(abs(exponent)) * math.log10(top)
+            if digits > MAX_DIGITS:
+                raise self._err(
+                    LatexSyntaxError,
+                    f"a power of numbers with about {digits:.3g} digits: the reader works with "
+                    f"exact numbers and refuses those over {MAX_DIGITS} digits",
+                    where,
+                    suggestion="write a smaller power, or keep the exponent a letter",
+                )
+        return sp.Pow(base, exponent)
 
     def _is_top(self, sup: Tree) -> bool:
         script = sup.children[1]
@@ -370,26 +392,52 @@ class Symbols:
         raise self._err(LatexSyntaxError, "an index is a letter or a number", unit)
 
     def _call_index(self, unit: Tree) -> Any:
-        """The index of a call such as ``\\sigma(j)``, or None when `unit` is not ``(letter)``."""
+        """The index of a call such as ``\\sigma(j)`` or ``q(1)``, or None for a product.
+
+        Brackets right after the bare softmax letter hold the index of an entry when they hold
+        an index (a letter that is not a quantity, a number, ``j + 1``): thread 003 writes
+        ``\\sigma(j)``. Brackets that hold a quantity (``q(1 - q)``) are a product. Brackets
+        that hold neither (``q(0.5)``), or a call with a power or an index after it, are
+        refused: the page would show an entry and the reader would multiply.
+        """
         if unit.data != "unit" or unit.children[0].data != "item":
             return None
         item = unit.children[0]
-        if len(item.children) != 1 or item.children[0].data != "paren":
+        if item.children[0].data != "paren":
             return None
         expr = next(c for c in item.children[0].children if isinstance(c, Tree))
-        terms = [c for c in expr.children if isinstance(c, Tree)]
-        if len(expr.children) != 1 or len(terms[0].children) != 1:
+        letters = [
+            t.value
+            for t in expr.scan_values(lambda v: isinstance(v, Token))
+            if t.type in ("LETTER", "GREEK", "ACCENT", "MACRO")
+        ]
+        try:
+            value = self.index_value(expr)
+        except ValueError:
+            value = None
+        if value is not None and "e" in letters:
+            value = None  # q(e) is q times Euler's number, as before
+        if value is None and letters:
             return None
-        inner = terms[0].children[0]
-        if inner.data != "unit" or inner.children[0].data != "item":
-            return None
-        inner_item = inner.children[0]
-        if len(inner_item.children) != 1 or inner_item.children[0].data != "letter":
-            return None
-        letter = inner_item.children[0].children[0].value
-        if self.nt.role_of(letter) is not None or letter == "e":
-            return None
-        return self.index_symbol(letter, inner_item)
+        shown = self.ctx.source[slice(*span(item.children[0]))]
+        if value is None:
+            raise self._err(
+                NotationError,
+                f"brackets {shown} right after the softmax letter hold the index of an entry, "
+                "and this is not an index",
+                item,
+                suggestion="write the entry with its index (q_1, \\sigma(j)), or the product "
+                "with \\cdot",
+            )
+        if len(item.children) > 1:
+            raise self._err(
+                LatexSyntaxError,
+                f"a power or index after the call form {shown}",
+                item,
+                suggestion="write the entry with a subscript, q_{1}^2, or bracket the call: "
+                "(\\sigma(j))^2",
+            )
+        return value
 
     def _logit(self, row: Node, rest: list[tuple[str | None, Tree]]) -> tuple[Node, int]:
         """``w_a^\\top x`` (a transposed row times the input) is the logit z_a of z = W x."""
