@@ -9,10 +9,15 @@ the multiples of 0.01, :math:`\sin(997 \pi p) = 0` on those of 1/997) is caught,
 =================  ========================================================================
 domain             drawn from
 =================  ========================================================================
-real               :math:`[-3, 3]`; the logits ``z`` every second point from :math:`[-30, 30]`
-nonnegative        :math:`[0, 2]` (targets ``p``: general, not only a distribution)
-positive           :math:`[0.05, 2]`
+real               :math:`[-3, 3]`; every second point :math:`[-30, 30]`
+nonnegative        :math:`[0, 2]`; every second point :math:`[0, 20]` (targets ``p``: general,
+                   not only a distribution)
+positive           :math:`[0.05, 2]`; every second point :math:`[0.05, 20]`
 =================  ========================================================================
+
+Every second point is drawn ten times further out (:data:`FAR`), for every domain: a rewrite
+that holds only near 0 (:math:`\sqrt{(p_i - 3)^2} = 3 - p_i` for :math:`p_i \le 3`) is caught
+there; the logits then saturate the softmax and the exponentials span 26 decades.
 
 Upstream gradients ``g`` and the jet of ``L`` are real, so they take both signs.
 
@@ -45,6 +50,7 @@ import sympy as sp
 
 __all__ = [
     "DENOMINATORS",
+    "FAR",
     "MAX_TRIES",
     "RANGES",
     "NoPointError",
@@ -59,8 +65,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "nonnegative": (0.0, 2.0),
     "positive": (0.05, 2.0),
 }
+#: How much further out every second point is drawn, for every domain.
+FAR = 10.0
 #: Logits of large magnitude, every second point: softmax saturates, exponentials span 26 decades.
-LARGE_LOGITS = (-30.0, 30.0)
+LARGE_LOGITS = (RANGES["real"][0] * FAR, RANGES["real"][1] * FAR)
 #: Tries per point to satisfy the assumptions and the domains together.
 MAX_TRIES = 24
 #: Denominators of the coordinates: primes in 1000..10000, one drawn per coordinate.
@@ -85,9 +93,10 @@ def _base(leaf: sp.Symbol) -> str:
 
 
 def _interval(leaf: sp.Symbol, t: int) -> tuple[float, float]:
-    if _base(leaf) == "z" and "_" in leaf.name and t % 2 == 1:
-        return LARGE_LOGITS
-    return RANGES[leaf_domain(leaf)]
+    lo, hi = RANGES[leaf_domain(leaf)]
+    if t % 2 == 1:
+        return (lo * FAR if lo < 0 else lo), hi * FAR
+    return lo, hi
 
 
 def _draw(leaf: sp.Symbol, salt: str, t: int, scale: float) -> sp.Rational:
@@ -152,11 +161,11 @@ def sample_points(
 
 
 def describe_domains(leaves: Iterable[sp.Symbol], fixes: Mapping[sp.Symbol, sp.Expr]) -> str:
-    """Which domain was sampled, per base: ``z real in [-3, 3] and [-30, 30], p ≥ 0 in [0, 2]``.
+    """Which domain was sampled, per base: ``z real in [-3, 3] and [-30, 30]; p ≥ 0 in ...``.
 
     >>> z1, p1 = sp.Symbol("z_1", real=True), sp.Symbol("p_1", nonnegative=True)
     >>> describe_domains([z1, p1], {})
-    'z real in [-3, 3] and [-30, 30]; p ≥ 0 in [0, 2]'
+    'z real in [-3, 3] and [-30, 30]; p ≥ 0 in [0, 2] and [0, 20]'
     """
     seen: dict[str, str] = {}
     ruled = {_base(s_) for s_ in fixes}
@@ -167,9 +176,8 @@ def describe_domains(leaves: Iterable[sp.Symbol], fixes: Mapping[sp.Symbol, sp.E
         dom = leaf_domain(leaf)
         lo, hi = RANGES[dom]
         word = {"real": "real", "nonnegative": "≥ 0", "positive": "> 0"}[dom]
-        text = f"{base} {word} in [{lo:g}, {hi:g}]"
-        if base == "z" and "_" in leaf.name:
-            text += f" and [{LARGE_LOGITS[0]:g}, {LARGE_LOGITS[1]:g}]"
+        far_lo = lo * FAR if lo < 0 else lo
+        text = f"{base} {word} in [{lo:g}, {hi:g}] and [{far_lo:g}, {hi * FAR:g}]"
         if base in ruled:
             text += " (scaled toward 0 until the solved entry is in its domain)"
         seen[base] = text
