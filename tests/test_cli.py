@@ -136,6 +136,22 @@ def test_a_markdown_page_is_checked_block_by_block(
     ]
 
 
+def test_a_read_error_in_a_page_names_the_line_of_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Round 3, C2: the text and the PROBLEM line said "line 2" (in the block) for file line 7.
+    page = "# page\n\nSome text.\n\n```{derivation}\nq_i &= q_i \\\\\n&= \\frac{1}{\n```\n"
+    assert main(["check", str(write(tmp_path, page, "p.md"))]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("line 7, column 12: unbalanced brace"), captured.err
+    assert "PROBLEM: line 7, column 12: unbalanced brace" in captured.out
+    # an error in a :define: entry keeps its place in the entry, not moved into the block
+    defined = "```{derivation}\n:define: r_i = q_j\nq_i &= r_i\n```\n"
+    assert main(["check", str(write(tmp_path, defined, "d.md")), "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["blocks"][0]["result"]["error"]
+    assert (error["line"], error["column"], error["source_line"]) == (1, 7, "r_i = q_j")
+
+
 def test_python_m_gradproof_runs_the_same_command(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "gradproof", "check", str(write(tmp_path, WRONG)), "--json"],

@@ -133,10 +133,8 @@ def _check_page(text: str, args: argparse.Namespace, options: dict[str, list[str
             define=[*options["define"], *split_list(opts.get("define"))],
         )
         if result["error"] is not None:
-            if result["error"]["line"] is not None:  # None: the engine's, about the whole block
-                result["error"]["line"] += block.body_line - 1
             status = 2
-            problems = [result["error"]["message"]]
+            problems = [_in_file(result["error"], block.body, block.body_line)]
         else:
             problems = block_mismatches(result, expect)
             if problems and status == 0:
@@ -162,6 +160,20 @@ def _check_page(text: str, args: argparse.Namespace, options: dict[str, list[str
     if args.json:
         print(json.dumps({"ok": status == 0, "blocks": report}, indent=1, ensure_ascii=False))
     return status
+
+
+def _in_file(error: dict[str, Any], body: str, body_line: int) -> str:
+    """Move a reader's error in a block to the line of the file, in its data and its text;
+    return the problem line. An error in an option entry (``:define:``) keeps its place there,
+    and an engine's error (line None) concerns the whole block."""
+    line = error["line"]
+    rows = body.splitlines()
+    if line is None or line > len(rows) or rows[line - 1] != error["source_line"]:
+        where = "" if line is None else f"in an option entry, column {error['column']}: "
+        return where + error["message"]
+    error["line"] = line + body_line - 1
+    error["text"] = error["text"].replace(f"line {line},", f"line {error['line']},", 1)
+    return f"line {error['line']}, column {error['column']}: {error['message']}"
 
 
 def run() -> None:
