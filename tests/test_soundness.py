@@ -2115,6 +2115,19 @@ ENGINE_REFUSALS = [
         {"define": [r"q_i = p_i"]},
         "is the softmax",
     ),
+    # Round 3, C3: an assumption as the block wrote it, not sympy's Eq(...) at {n: 2}.
+    (
+        "assumption_shown_in_the_blocks_latex",
+        r"\sum_k p_k^2 &= 1",
+        {"assume": [r"\sum_k p_k = 1", r"\sum_k p_k^2 = 1"]},
+        r"cannot use assumption 2, \sum_k p_k^2 = 1, at n = 2",
+    ),
+    (
+        "contradiction_shown_in_the_blocks_latex",
+        r"q_i &= 2 q_i",
+        {"assume": [r"\sum_k p_k = 1", r"\sum_k p_k = 2"]},
+        r"assumption 2, \sum_k p_k = 2, at n = 2 contradicts",
+    ),
 ]
 
 
@@ -2209,6 +2222,10 @@ READER_ROUND3 = [
     ("c1_power_tower", r"q_i &= 10^{10^{10}}", {}, "error", "over 10000 digits"),
     ("c1_large_power", r"q_i &= 2^{1000000} q_i", {}, "error", "over 10000 digits"),
     ("c1_big_power_kept", r"q_i &= 10^{400} q_i", {}, "false", ""),
+    # C3. The engine's "other must be an index such as i, not the dimension n", with no place.
+    ("c3_sum_except_the_size", r"\sum_{k \ne n} p_k &= \sum_k p_k - p_n", {}, "error",
+     "n is a size, not an index"),
+    ("c3_sum_at_the_size", r"\sum_{k = n} p_k &= p_n", {}, "error", "n is a size, not an index"),
 ]
 
 

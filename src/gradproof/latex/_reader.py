@@ -277,10 +277,22 @@ class Reader(Derivatives):
         if len(idx_list) != 1:
             raise self._err(LatexSyntaxError, "a sum runs over one index", left)
         idx = self._bound(idx_list[0], left)
-        if body_tree.data == "script_ne":
-            return idx, "ne", self.index_value(right), None, None
-        if sup is None:
+        if body_tree.data == "script_ne" or sup is None:
             other = self.index_value(right)
+            if other in (derive.n, derive.D):
+                dim = self._dim_of(idx)
+                raise self._err(
+                    NotationError,
+                    f"a sum's condition compares its index with another index, and {other} is "
+                    "a size, not an index",
+                    body_tree,
+                    suggestion=f"write \\sum_{{{idx}=1}}^{{{dim}-1}} for the classes but the last"
+                    if body_tree.data == "script_ne"
+                    else f"write the term at {idx} = {other} itself",
+                )
+        if body_tree.data == "script_ne":
+            return idx, "ne", other, None, None
+        if sup is None:
             if isinstance(other, sp.Symbol):
                 return idx, "eq", other, None, None
             raise self._err(

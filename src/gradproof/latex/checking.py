@@ -10,6 +10,7 @@ checked as asked, the engine's reason).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -273,6 +274,8 @@ def check_source(
     >>> check_source(r"q_i &= \foo")["error"]["message"]
     'unknown macro \\foo'
     """
+    assume, where = list(assume), list(where)
+    parsed = None
     try:
         if isinstance(notation, str):
             nt = Notation.parse(notation)
@@ -286,7 +289,32 @@ def check_source(
         # The text was read, but the engine cannot check it as asked (an index on the wrong
         # axis, an assumption no point satisfies, a line undefined everywhere): an error with
         # the engine's reason, never an exception out of the checker.
-        return {"ok": False, "verdict": "error", "lines": [], "error": engine_error(exc)}
+        error = engine_error(exc)
+        if parsed is not None:
+            _in_block_words(error, parsed, assume, where)
+        return {"ok": False, "verdict": "error", "lines": [], "error": error}
+
+
+def _in_block_words(
+    error: dict[str, Any], parsed: ParsedDerivation, assume: list[str], where: list[str]
+) -> None:
+    """The engine's reason with each assumption and condition as the block wrote it (its
+    LaTeX and its number) and a setting as ``n = 2``, not sympy's ``Eq(...)`` and ``{n: 2}``."""
+    message = error["message"]
+    for kind, exprs, texts in (
+        ("assumption", parsed.assume, assume),
+        ("condition", parsed.where, where),
+    ):
+        for number, (expr, text) in enumerate(zip(exprs, texts, strict=False), start=1):
+            shown = f"{kind} {number}, {text.strip()},"
+            message = message.replace(f"{kind} {expr}", shown).replace(str(expr), shown)
+    message = re.sub(
+        r"\{((?:\w+: -?\d+(?:, )?)+)\}",
+        lambda m: m.group(1).replace(": ", " = "),
+        message,
+    )
+    error["message"] = message
+    error["text"] = f"cannot check: {message}"
 
 
 def engine_error(exc: Exception) -> dict[str, Any]:
