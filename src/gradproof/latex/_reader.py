@@ -17,6 +17,7 @@ How a derivative is read, and with respect to what, is in :mod:`gradproof.latex.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import sympy as sp
@@ -131,7 +132,7 @@ class Reader(Derivatives):
     def _check_numbers_apart(self, elems: Sequence[tuple[str | None, Tree]]) -> None:
         """Refuse ``3 2``, ``1\\,000`` and ``1e-3``: math mode drops the spaces, so the page
         shows one number (32, 1000, 0.001) where the reader would multiply."""
-        for (_, left), (conn, right) in zip(elems, elems[1:], strict=False):
+        for (_, left), (conn, right) in pairwise(elems):
             if conn is not None:
                 continue
             a, b = _number_or_e(left), _number_or_e(right)

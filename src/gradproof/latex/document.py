@@ -227,35 +227,36 @@ def _define(entry: str, ctx: Context) -> None:
     params = reader.sub_indices(item.children[1].children[0])
     if inner or not all(isinstance(p, sp.Symbol) for p in params):
         raise NotationError(msg, entry, start, end)
-    if len(set(params)) != len(params):
-        raise NotationError(
-            f"{show_key(key)} is defined with a repeated index: its value where the indices "
-            "differ would be undefined",
-            entry,
-            start,
-            end,
-            suggestion="give each index its own letter, r_{ij} = ..., and a delta for a diagonal",
-        )
-    if key in ctx.definitions:
-        raise NotationError(
-            f"{show_key(key)} is defined twice: only one definition of a letter can hold",
-            entry,
-            start,
-            end,
-            suggestion="keep one definition, or define another letter",
-        )
     body = reader.expr(exprs[1])
+    _check_definition(key, params, body, ctx, (entry, start, end))
+    ctx.definitions[key] = (tuple(params), body.expr)
+
+
+def _check_definition(
+    key: Key, params: list[Any], body: Any, ctx: Context, where: tuple[str, int, int]
+) -> None:
+    """Refuse a repeated index (r_{ii}: r_{ij} would be whatever was kept), a letter defined
+    twice, and a free index of the body that is not a parameter (a sum around a use of the
+    letter would capture it)."""
+    shown = show_key(key)
+    if len(set(params)) != len(params):
+        msg = (
+            f"{shown} is defined with a repeated index: its value where the indices differ "
+            "would be undefined"
+        )
+        suggestion = "give each index its own letter, r_{ij} = ..., and a delta for a diagonal"
+        raise NotationError(msg, *where, suggestion=suggestion)
+    if key in ctx.definitions:
+        msg = f"{shown} is defined twice: only one definition of a letter can hold"
+        raise NotationError(msg, *where, suggestion="keep one definition, or define another letter")
     loose = sorted(map(str, body.free - set(params)))
     if loose:
-        raise NotationError(
-            f"the definition of {show_key(key)} has the free index {', '.join(loose)}, "
-            "which is not among its indices: a sum around a use of the letter would capture it",
-            entry,
-            body.start,
-            body.end,
-            suggestion="add it to the letter's indices, or bind it by a sum in the definition",
+        msg = (
+            f"the definition of {shown} has the free index {', '.join(loose)}, which is not "
+            "among its indices: a sum around a use of the letter would capture it"
         )
-    ctx.definitions[key] = (tuple(params), body.expr)
+        suggestion = "add it to the letter's indices, or bind it by a sum in the definition"
+        raise NotationError(msg, where[0], body.start, body.end, suggestion=suggestion)
 
 
 # What each role's letter stands for, as a refused definition names it. The weighted gradient
