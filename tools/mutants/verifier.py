@@ -123,11 +123,12 @@ MUTANTS: tuple[Mutant, ...] = (
         SOUNDNESS,
     ),
     Mutant(
-        "logits-only-small",
+        "near-points-only",
         SAMPLING,
-        'if _base(leaf) == "z" and "_" in leaf.name and t % 2 == 1:',
-        "if False:",
-        "logits drawn from [-3, 3] only: min(|z_i|, 10) = |z_i| passes, and softmax never "
+        "    if t % 2 == 1:",
+        "    if False:",
+        "every entry drawn near 0 only (logits in [-3, 3], targets in [0, 2]): "
+        "min(|z_i|, 10) = |z_i| and sqrt((p_i - 3)^2) = 3 - p_i pass, and softmax never "
         "saturates",
         SOUNDNESS,
     ),
