@@ -15,7 +15,7 @@ nonnegative        :math:`[0, 2]`; every second point :math:`[0, 20]` (targets `
 positive           :math:`[0.05, 2]`; every second point :math:`[0.05, 20]`
 =================  ========================================================================
 
-Every second point is drawn ten times further out (:data:`FAR`), for every domain: a rewrite
+Every second point is drawn ten times further out (``FAR``), for every domain: a rewrite
 that holds only near 0 (:math:`\sqrt{(p_i - 3)^2} = 3 - p_i` for :math:`p_i \le 3`) is caught
 there; the logits then saturate the softmax and the exponentials span 26 decades.
 
@@ -36,7 +36,7 @@ Pyodide).
 >>> import sympy as sp
 >>> z1, p1 = sp.Symbol("z_1", real=True), sp.Symbol("p_1", nonnegative=True)
 >>> [[str(v) for v in pt.values()] for pt in sample_points({}, [z1, p1], {}, 2, seed=0)]
-[['3733/3001', '2437/1009'], ['10889/9973', '61203/8009']]
+[['3733/3001', '2437/1009'], ['174074/9973', '61203/8009']]
 """
 
 from __future__ import annotations

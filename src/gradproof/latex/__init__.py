@@ -24,7 +24,7 @@ exp(z[i])/Sum(exp(z[k]), (k, 1, n))
 >>> parse_expr(r"\log q_j p_j")
 Traceback (most recent call last):
 ...
-gradproof.latex.errors.AmbiguousNotationError: line 1, column 1: \log followed by two factors: does it apply to q_j alone?
+gradproof.latex.errors.AmbiguousNotationError: line 1, column 1: \log followed by two factors: \log(q_j) p_j or \log(q_j p_j)?
   \log q_j p_j
   ^^^^^^^^^^^^
   write \log(q_j p_j) or p_j \log q_j, or \log(q_j) \cdot p_j
