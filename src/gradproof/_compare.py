@@ -115,6 +115,7 @@ def compare(
     used = rtols if rt is None else dict.fromkeys(rtols, rt)
     side = numeric_side(count, arr, f0, meth, h, sd, steps, used, along=along)
     b, bound = scale * np.asarray(side.values, np.float64), scale * side.bound
+    room = None if side.room is None else scale * side.room
     given = arr.copy()
     a, eps_a = as_derivative(analytic_fn(given), name, b.shape)
     for who, changed in (("f", count.mutated), (name, not np.array_equal(given, arr))):
@@ -127,31 +128,16 @@ def compare(
     # A Jacobian's rows are f's outputs, each judged at its own scale; a directional check or
     # a VJP compares one derivative per output (or one in all), judged together.
     rows = int(np.size(f0)) if along is None else 1
-    verdict = judge(
-        a,
-        b,
-        bound,
-        rtol=rtol_used,
-        atol=at,
-        eps_f=count.eps,
-        eps_a=eps_a,
-        kinked=side.kinked,
-        rows=rows,
-    )
+
+    def judged(bound: np.ndarray):
+        return judge(a, b, bound, rtol=rtol_used, atol=at, eps_f=count.eps, eps_a=eps_a,
+                     kinked=side.kinked, rows=rows, room=room)  # fmt: skip
+
+    verdict = judged(bound)
     notes += side.notes
     if verdict.failing.any() and side.remeasure is not None:
         bound = _remeasured(side, verdict, scale, bound, arr.size, notes)
-        verdict = judge(
-            a,
-            b,
-            bound,
-            rtol=rtol_used,
-            atol=at,
-            eps_f=count.eps,
-            eps_a=eps_a,
-            kinked=side.kinked,
-            rows=rows,
-        )
+        verdict = judged(bound)
     if count.eps > EPS64:
         notes.append(
             f"f returns {', '.join(sorted(count.dtypes))}: its values carry rounding of "

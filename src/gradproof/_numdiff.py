@@ -73,7 +73,8 @@ the bound's rounding part grows 16-fold there, so a kink at x would still be dec
 over; one that is not was near x, not at it."""
 _CLEAN_FACTOR = 3.0
 """A kink is gone at finer steps where the slopes' difference plus this many bounds is below
-half the difference seen before."""
+half the difference seen before (what remains is within the allowance the pass rule keeps for
+a kink too small to declare, ``Extrapolated.half_jump``)."""
 _KINK_EVALS = 120
 """Evaluations one extrapolation may spend looking closer at a kink (about a dozen levels)."""
 _SMALLEST_STEP = 2.0**-40
@@ -389,22 +390,26 @@ class Extrapolated:
         """Half the distance between the one-sided slopes, as far as the differences can rule
         it out: ``value ± half_jump`` (widened by `bound`) holds both slopes.
 
-        Where the extrapolated jump ``J`` is resolved and not 0 within its bound,
-        ``(|J| + safety * bound_J) / 2``, also where no kink was declared: a kink at ``x`` or
-        within the steps, too small for the test (``|J|`` under ``_KINK_FACTOR`` bounds), still
-        moves the central differences by up to half its jump, which the tableau's own estimate
-        does not see. (Where ``|J|`` is within its bound, that half is below ``bound_J``, which
-        the safety factor on the tableau's own bound covers; smooth ``f`` is there: on the
-        problems of ``benchmarks.bounds`` ``|J|`` stayed below 0.27 bounds.) Where ``J`` is not
-        resolved (a kink seen only by the ratio test, or too few levels), half of
-        ``|s| + |s - s'|`` plus their rounding at a kink, ``s`` and ``s'`` the slopes'
-        differences at the finest step ``h`` and at ``2h``: ``s = J + h f''`` and
-        ``s - s' = -h f''`` to leading order, so this is at least ``|J| / 2`` whatever the sign
-        of ``f''``; 0 without a kink.
+        At a declared kink, ``(|J| + safety * bound_J) / 2``. Elsewhere a kink at ``x`` (or
+        within the steps) too small for the test still moves the central differences by half
+        its jump, which the tableau's own estimate does not see: what the extrapolated ``J``
+        cannot rule out is ``|J| + bound_J``. Where ``J`` is 0 within its bound and half of
+        that is within ``safety * bound``, which the check adds anyway, nothing more is added
+        (in the rounding range ``bound_J``, taken at the third level, is about 16 bounds, and
+        half of it is within ``KAPPA = 10`` bounds); elsewhere ``(|J| + bound_J) / 2`` is
+        added, and the pass rule lets a value pass only within the tolerance less that
+        (``NumericSide.room``), so that it is within tolerance of both slopes. Where ``J`` is
+        not resolved (a kink seen only by the ratio test, or too few levels), half of
+        ``|s| + |s - s'|`` plus their rounding at a kink, ``s`` and ``s'`` the slopes' differences at the finest step ``h``
+        and at ``2h``: ``s = J + h f''`` and ``s - s' = -h f''`` to leading order, so this is
+        at least ``|J| / 2`` whatever the sign of ``f''``; 0 without a kink.
         """
-        resolved = np.isfinite(self.slope_jump_bound)
-        seen = (np.abs(self.slope_jump) + safety * self.slope_jump_bound) / 2.0
-        seen = np.where(self.kink | (np.abs(self.slope_jump) > self.slope_jump_bound), seen, 0.0)
+        jump, jump_bound = np.abs(self.slope_jump), self.slope_jump_bound
+        resolved = np.isfinite(jump_bound)
+        factor = np.where(self.kink, safety, 1.0)
+        seen = (jump + factor * jump_bound) / 2.0
+        covered = ~self.kink & (jump <= jump_bound) & (seen <= safety * self.bound)
+        seen = np.where(covered, 0.0, seen)
         return np.where(resolved, seen, np.where(self.kink, self._raw_jump, 0.0))
 
     def reselect(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -530,6 +535,9 @@ def extrapolate(
             stalled &= best_bound * 4.0 > history[-2]
             if stalled.any() and h / _RESTART_FACTOR >= smallest_allowed:
                 restarted_below = h if restarted_below is None else restarted_below
+                # The stall is the evidence against the entries made so far: the components
+                # that stalled choose only among those of the smaller steps.
+                tableau.forget(stalled)
                 rows, history, seconds, h = [], [], [], h / _RESTART_FACTOR
                 if spent + 2 * _LEVELS_BEFORE_RESTART > max_evals:
                     break
@@ -580,16 +588,11 @@ def extrapolate(
             max_evals=max_evals, smallest_step=smallest_step,
         )  # fmt: skip
         # Taken where the kink is still there (a closer bound on where it is) or cleanly gone:
-        # the slopes' difference, three bounds up, below half the one seen at larger steps,
-        # and the derivative one of the two one-sided slopes seen there (a kink near x, not
-        # at it, leaves f with the slope of one side). In between, at steps comparable to the
-        # kink's distance, J (1 - delta/h) is neither, and a bound grown with the finer steps
-        # must not pass for a kink gone, nor a tableau that chose its value from larger steps.
+        # the slopes' difference, three bounds up, below half the one seen at larger steps. In
+        # between, at steps comparable to the kink's distance, J (1 - delta/h) is neither, and
+        # a bound grown with the finer steps must not pass for a kink gone.
         gone = np.abs(finer.slope_jump) + _CLEAN_FACTOR * finer.slope_jump_bound
-        side = np.abs(np.abs(finer.value - best) - np.abs(slopes) / 2.0)
-        clean = (gone < np.abs(slopes) / 2.0) & (
-            side <= _CLEAN_FACTOR * (finer.bound + best_bound + slopes_bound)
-        )
+        clean = gone < np.abs(slopes) / 2.0
         fit = _closer(fit, finer, closer & np.isfinite(finer.value) & (finer.kink | clean))
     return fit
 
@@ -652,6 +655,10 @@ class _Candidates:
     def empty(self) -> bool:
         return not self.values
 
+    def forget(self, mask: np.ndarray) -> None:
+        """Drop the entries made so far for the components in `mask`."""
+        self.errors = [np.where(mask, np.inf, e) for e in self.errors]
+
     def best(self, rounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values, errors = np.stack(self.values), np.stack(self.errors)
         extra = (1,) * (values.ndim - 1)
@@ -678,8 +685,9 @@ def _kinks(
 
     ``f(x+h) + f(x-h) - 2 f(x)`` is ``h^2 f''(x) + O(h^4)`` for smooth ``f``: halving the step
     divides it by 4. Across a kink it is ``h`` times the jump in slope (halved with the step),
-    across a jump it stays put. A ratio above 0.35 between the last two levels is therefore no
-    smooth function, provided the second difference is a hundred times the rounding of ``f``'s
+    across a jump it stays put. A ratio between the last two levels within 0.1 of 1/2 (a kink)
+    or above 0.9 (a jump) is therefore no smooth function, and no ``|x|^p`` either, whose ratio
+    is ``2^-p`` (``|x|^1.5`` at 0 is differentiable, with ratio 0.354), provided the second difference is a hundred times the rounding of ``f``'s
     values (`noise`) and the implied jump in slope, ``|second| / h``, more than 1e-6 of the
     derivative's size: rounding noise, whose second differences also stay put, is below both.
     """
@@ -687,7 +695,8 @@ def _kinks(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.abs(last) / np.abs(before)
     above_rounding = np.abs(last) > 100.0 * noise
-    return above_rounding & (np.abs(last) / h > 1e-6 * scale) & (ratio > 0.35)
+    shaped = (np.abs(ratio - 0.5) <= 0.1) | (ratio > 0.9)
+    return above_rounding & (np.abs(last) / h > 1e-6 * scale) & shaped
 
 
 def _slope_jump(
@@ -697,13 +706,13 @@ def _slope_jump(
 
     ``s(h) = (f(x+h) + f(x-h) - 2 f(x)) / h`` is the forward minus the backward difference.
     For smooth ``f`` it is :math:`h f^{(2)} + h^3 f^{(4)}/12 + \ldots`, odd in ``h``; a kink at
-    x adds the slopes' difference ``J`` as a constant term. Eliminating the ``h`` and ``h^3``
-    terms across halving steps (Richardson, factors 1 and 7) leaves ``J`` plus higher-order
+    x adds the slopes' difference ``J`` as a constant term. Eliminating the ``h``, ``h^3`` and
+    ``h^5`` terms across halving steps (Richardson, factors 1, 7 and 31) leaves ``J`` plus higher-order
     terms, however small ``J`` is next to ``h f''``: the ratio test of :func:`_kinks` sees a
     kink only once it dominates. Each entry's error is estimated as in the derivative's
     tableau (its distance from the entries it came from) plus its rounding, at most
-    ``7 rounding / h``: ``s`` carries ``2 rounding / h`` and each elimination at most
-    multiplies that by 2.5. Returns ``(J, bound)``; the bound is inf with fewer than three
+    ``8 rounding / h``: ``s`` carries ``2 rounding / h``, the first two eliminations at most
+    multiply that by 2.5 and the third by 1.1. Returns ``(J, bound)``; the bound is inf with fewer than three
     levels. The entries use no evaluation beyond the central differences' own.
     """
     shape = np.shape(seconds[0][1]) if seconds else ()
@@ -713,7 +722,7 @@ def _slope_jump(
         row = [second / h]
         if rows:
             prev = rows[-1]
-            for m, power in enumerate((1, 3)[: len(prev)], start=1):
+            for m, power in enumerate((1, 3, 5)[: len(prev)], start=1):
                 entry = row[m - 1] + (row[m - 1] - prev[m - 1]) / (2.0**power - 1.0)
                 err = np.maximum(np.abs(entry - row[m - 1]), np.abs(entry - prev[m - 1]))
                 if m < len(prev):
@@ -721,7 +730,7 @@ def _slope_jump(
                 row.append(entry)
                 if m == 1 and len(prev) < 2:
                     continue  # no entry one level up to estimate its error against
-                bound = err + 7.0 * rounding / h
+                bound = err + 8.0 * rounding / h
                 finer = bound < best_bound
                 best, best_bound = np.where(finer, entry, best), np.where(finer, bound, best_bound)
         rows.append(row)

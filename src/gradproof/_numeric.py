@@ -87,7 +87,6 @@ __all__ = [
     "KAPPA",
     "MISS_ODDS",
     "NOISE_STEP",
-    "PROBE_KINK_FACTOR",
     "PROBE_STEP",
     "NumericSide",
     "numeric_side",
@@ -95,15 +94,6 @@ __all__ = [
 
 KAPPA = 10.0
 MISS_ODDS = 100.0
-PROBE_KINK_FACTOR = 3.0
-"""Every coordinate is differenced too, to look for a kink, when the one-sided slopes along the
-probe's direction differ by this many times their bound (a kink is declared at ``_KINK_FACTOR``, 10):
-a kink in one coordinate shows along the probe reduced by that coordinate's share of it. Over
-the 3500 smooth problems of ``python -m benchmarks.bounds`` the difference stayed below 0.27
-of its bound, except for saturated cross-entropy, whose values sit on a rounding grid (above 3
-in 0.6 % of those problems, above 10 in 0.2 %, which the kink test itself already flagged): the
-extra differences cost evaluations only where a kink is plausible, and changed no verdict on the 1000
-saturated and low-temperature problems."""
 PROBE_STEP = 2.0**-6
 """First step of the probe's extrapolation. It settled in a median of 8 evaluations on the
 measured problems, with a median bound of 1e-11 of the derivative."""
@@ -139,6 +129,10 @@ class NumericSide:
     notes: list[str] = field(default_factory=list)
     remeasure: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
     kinked: np.ndarray | None = None
+    room: np.ndarray | None = None
+    """Part of `bound` that stands for one-sided slopes the differences cannot rule out (half
+    a kink's jump, declared or too small to declare): a value passes only within `bound` minus
+    this of `values`, so that it is within `bound` of both slopes."""
 
 
 def _first_step(base: float, eps: float) -> float:
@@ -248,7 +242,7 @@ def _richardson(count: Counter, x: np.ndarray, f0, noise, base: float, rtol: flo
     if along is not None:
         fit = extrapolate(count, x, along, h0, f0=f0, noise=noise, rtol_target=target)
         side = NumericSide(fit.value, _widened(fit, fit.bound), "richardson", h0)
-        side.kinked = np.asarray(fit.kink)
+        side.kinked, side.room = np.asarray(fit.kink), fit.half_jump(KAPPA)
         side.notes += _extrapolation_notes([fit], ["the direction"])
         side.remeasure = lambda _j: (
             fit.value,
@@ -266,6 +260,7 @@ def _richardson(count: Counter, x: np.ndarray, f0, noise, base: float, rtol: flo
         h0,
     )
     side.kinked = _columns([e.kink for e in fits], x)
+    side.room = _columns([e.half_jump(KAPPA) for e in fits], x)
     side.notes += _extrapolation_notes(fits, labels)
     side.remeasure = lambda j: (
         fits[j].value,
@@ -313,10 +308,13 @@ def _probe(
         )
         raise ComplexStepUnsafeError(reason)
     if np.any(fit.kink):
+        k = int(np.argmax(np.where(fit.kink, np.abs(fit.slope_jump), -np.inf)))
         reason = (
-            f"f has a kink at x, or within {fit.steps[1]:.2g} of it, along the probe's direction "
-            "(its one-sided slopes differ by an amount that does not shrink with the step), so "
-            "the complex step cannot be confirmed; each coordinate is differenced instead"
+            "along the probe's direction the one-sided slopes of f differ by "
+            f"{float(np.ravel(fit.slope_jump)[k]):.2g}, an amount that does not shrink with the "
+            f"step (down to {fit.steps[1]:.2g}: a kink at x or that close to it, unless the "
+            "coordinates show otherwise), so the complex step cannot be confirmed; each "
+            "coordinate is differenced instead"
         )
         raise ComplexStepUnsafeError(reason)
     gap, bound = np.abs(cs - fit.value), fit.bound
@@ -355,27 +353,7 @@ def _probe(
     )
     if caveat:
         summary = summary.replace("confirmed by", "bounded, not confirmed, by", 1)
-    return cs, rho, summary, caveat, _suspicion(fit)
-
-
-def _suspicion(fit: Extrapolated) -> str | None:
-    """Why to look for a kink coordinate by coordinate, or None.
-
-    A kink in one coordinate shows along the probe only in proportion to that coordinate's
-    share of the direction; a difference of the one-sided slopes PROBE_KINK_FACTOR times its
-    bound, too small to declare a kink, is reason enough to look where it shows whole."""
-    suspect = np.abs(fit.slope_jump) > PROBE_KINK_FACTOR * fit.slope_jump_bound
-    if not np.any(suspect):
-        return None
-    k = int(np.argmax(np.where(suspect, np.abs(fit.slope_jump), -np.inf)))
-    jump, err = float(np.ravel(fit.slope_jump)[k]), float(np.ravel(fit.slope_jump_bound)[k])
-    return (
-        f"along the probe's direction the one-sided slopes of f differ by {jump:.2g} ± "
-        f"{err:.1g}, too little to call it a kink at x and too much to rule one out (for "
-        "smooth f the difference is 0 within its bound); a kink in one coordinate shows along "
-        "the probe only in proportion to that coordinate's share of the direction, so every "
-        "coordinate was differenced too, where it shows whole"
-    )
+    return cs, rho, summary, caveat
 
 
 def _disagreement(cs, fit: Extrapolated, bound, gap, k: int) -> str:
@@ -467,6 +445,7 @@ def _refine(side: NumericSide, count, x, f0, noise, base: float, rtols, columns)
     values, bound = side.values.reshape(-1, n).copy(), side.bound.reshape(-1, n).copy()
     fits = {}
     kinked = np.zeros(values.shape, dtype=bool)
+    room = np.zeros(values.shape)
     for j in columns:
         fit = fits[j] = extrapolate(count, x, j, h0, f0=f0, noise=noise, rtol_target=target)
         # A kink along a coordinate is a fact about f, whichever bound is finer: there the
@@ -475,8 +454,9 @@ def _refine(side: NumericSide, count, x, f0, noise, base: float, rtols, columns)
         finer = (np.ravel(_widened(fit, fit.bound)) < bound[:, j]) | kinked[:, j]
         values[:, j] = np.where(finer, np.ravel(fit.value), values[:, j])
         bound[:, j] = np.where(finer, np.ravel(_widened(fit, fit.bound)), bound[:, j])
+        room[:, j] = np.where(finer, np.ravel(fit.half_jump(KAPPA)), 0.0)
     side.values, side.bound = values.reshape(side.values.shape), bound.reshape(side.bound.shape)
-    side.kinked = kinked.reshape(side.values.shape)
+    side.kinked, side.room = kinked.reshape(side.values.shape), room.reshape(side.values.shape)
     labels = [_label(x, j) for j in columns]
     side.notes.append(
         f"{len(columns)} coordinate(s) ({_listed(labels)}) have entries smaller than the probe "
@@ -519,7 +499,7 @@ def numeric_side(
     note = _noise_note(noise, delta, spent, np.zeros(np.shape(noise), bool))
     if method in ("auto", "complex"):
         try:
-            cs, rho, summary, caveat, suspicion = _probe(count, x, f0, noise, u, smallest)
+            cs, rho, summary, caveat = _probe(count, x, f0, noise, u, smallest)
         except ComplexStepUnsafeError as exc:
             if method == "complex":
                 msg = f"method='complex' cannot differentiate f: {exc}; use 'richardson'"
@@ -562,11 +542,8 @@ def numeric_side(
                 notes = [note, trust] + ([caveat] if caveat else [])
                 return NumericSide(values, bound, "complex", h, notes=notes)
             coarse = _coarse_columns(values, bound, x)
-            if len(coarse) < x.size or suspicion:
+            if len(coarse) < x.size:
                 side = NumericSide(values, bound, "complex", h, notes=[note, trust])
-                if suspicion:
-                    side.notes.append(suspicion)
-                    coarse = list(range(x.size))
                 if coarse:
                     _refine(side, count, x, f0, noise, steps["richardson"], rtols, coarse)
                 return side

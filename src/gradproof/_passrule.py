@@ -94,13 +94,17 @@ def judge(
     eps_a: float,
     kinked: np.ndarray | None = None,
     rows: int = 1,
+    room: np.ndarray | None = None,
 ) -> Verdict:
     """Apply the pass rule to analytic `a` and numeric `b` with the numeric error `bound`;
     `kinked` marks entries where ``f`` has no derivative (unresolved whatever their bound).
 
     `rows` is the number of ``f``'s outputs (a Jacobian's rows): each is its own function, so
     ``G`` is taken per row, and a row 1e15 times larger does not loosen the others. A row that
-    is exactly 0 throughout takes the largest row's ``G``."""
+    is exactly 0 throughout takes the largest row's ``G``. `room` is the part of `bound` that
+    stands for a kink the differences cannot rule out (``NumericSide.room``): an entry within
+    its tolerance but not within the tolerance less `room` is unresolved, for it is then not
+    within tolerance of both one-sided slopes such a kink would have."""
     known = np.isfinite(b) & np.isfinite(bound)
     magnitude = np.where(known, np.abs(b), 0.0)
     size = float(np.max(magnitude)) if b.size else 0.0
@@ -125,12 +129,28 @@ def judge(
     failing = ~(np.abs(a - b) <= tolerance) & (known | ~np.isfinite(a))
     resolved = (floor < RESOLUTION * magnitude) | (floor < zero_resolution(eps_f, eps_a) * size_row)
     kink = np.zeros(b.shape, bool) if kinked is None else np.broadcast_to(kinked, b.shape)
-    unresolved = ~resolved | (tolerance >= size_row) | kink
+    loose = np.zeros(b.shape, bool)
+    if room is not None:
+        loose = ~failing & ~(np.abs(a - b) <= tolerance - room)
+    unresolved = ~resolved | (tolerance >= size_row) | kink | loose
     if failing.any():
         status = "failed"
     elif unresolved.any():
         status = "cannot tell"
-        notes.append(_why_unresolved(size, floor, rtol, atol, unresolved & ~kink, known))
+        other = unresolved & ~kink & ~loose
+        if other.any():
+            notes.append(_why_unresolved(size, floor, rtol, atol, other, known))
+        if kink.any():
+            notes.append(
+                "the entries at the kink cannot be compared: a value between f's one-sided "
+                "slopes there is a subgradient, not a gradient; check at a point off the kink"
+            )
+        if np.any(loose & ~kink):
+            notes.append(
+                f"{int(np.sum(loose & ~kink))} entries are within tolerance of the numeric "
+                "value but not of both one-sided slopes a kink at x could have, one too small "
+                "for the differences to rule out (its half-width is part of the tolerance)"
+            )
     else:
         status = "passed"
     as_zero = known & ~unresolved & ~(floor < RESOLUTION * magnitude)
@@ -166,11 +186,6 @@ def _why_unresolved(
     known: np.ndarray,
 ) -> str:
     count = int(unresolved.sum())
-    if not count:  # every unresolved entry is at a kink, which the numeric side's note explains
-        return (
-            "the entries at the kink cannot be compared: a value between f's one-sided slopes "
-            "there is a subgradient, not a gradient; check at a point off the kink"
-        )
     head = f"{count} of {unresolved.size} entries cannot be compared"
     if atol is not None and atol >= size:
         return (
