@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator
 import mpmath
 import numpy as np
 
-from gradproof._numdiff import Counter, extrapolate, noise_level, probe_direction, unit_direction
+from gradproof._extrapolation import extrapolate
+from gradproof._noise import noise_level
+from gradproof._numdiff import Counter, probe_direction, unit_direction
 from gradproof._numeric import NOISE_STEP, PROBE_STEP
 from gradproof.functions import cross_entropy
 

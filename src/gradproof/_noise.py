@@ -4,7 +4,8 @@ Finite differences cannot be more accurate than the noise of ``f``'s values divi
 and that noise can be far above :math:`\epsilon |f|` when ``f`` is computed from terms larger
 than itself. :func:`noise_level` measures it from seven values along a direction;
 :func:`qualified_noise` takes a second look at a wider spacing. Both are used by
-:mod:`gradproof._numdiff` (the rounding floor of an extrapolation) and :mod:`gradproof._numeric`.
+:mod:`gradproof._extrapolation` (the rounding floor of an extrapolation) and
+:mod:`gradproof._numeric`.
 """
 
 from __future__ import annotations

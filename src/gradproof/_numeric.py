@@ -14,7 +14,7 @@ complex step, checked by a probe
     part through unchanged; ``abs``, ``.real``, ``np.vdot``'s conjugation or a complex comparison
     drop or flip part of the derivative *silently*. So before it is trusted, its derivative
     along a seeded random unit direction ``u`` is compared with extrapolated central differences
-    along ``u`` (:func:`gradproof._numdiff.extrapolate`, error bound ``e``). A gap larger than
+    along ``u`` (:func:`gradproof._extrapolation.extrapolate`, error bound ``e``). A gap larger than
     ``KAPPA * e`` (after a second extrapolation at other steps, which widens ``e`` if the two
     disagree) means ``f`` is not complex-step safe, unless that gap times the widest step
     exceeds every ``|f|`` seen: then either ``f``'s values are off by more than their own size
@@ -39,7 +39,7 @@ complex step, checked by a probe
     entry to ``RESOLUTION`` (1 %) of its size, ``auto`` extrapolates that coordinate too and
     keeps the finer bound. (For ``n = 1`` the direction is the coordinate and the factor is 1.)
 Richardson
-    :func:`gradproof._numdiff.extrapolate` per coordinate, with its estimated bound times
+    :func:`gradproof._extrapolation.extrapolate` per coordinate, with its estimated bound times
     ``KAPPA``; the steps adapt to the point. An entry that disagrees with the analytic side is
     extrapolated again at other steps before it is blamed (``NumericSide.remeasure``).
 central, forward
@@ -65,6 +65,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradproof._extrapolation import Extrapolated, extrapolate
 from gradproof._noise import noise_level, qualified_noise
 from gradproof._numdiff import (
     COMPLEX_STEP,
@@ -72,10 +73,8 @@ from gradproof._numdiff import (
     UNDERFLOW,
     ComplexStepUnsafeError,
     Counter,
-    Extrapolated,
     complex_derivative,
     derivative,
-    extrapolate,
     gaussian_miss_factor,
     probe_direction,
     probe_smallest_step,

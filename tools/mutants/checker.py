@@ -11,6 +11,7 @@ from mutants.checks import SOUNDNESS, UNIT_CHECK
 from mutants.harness import Mutant
 
 NUMDIFF = "src/gradproof/_numdiff.py"
+EXTRAPOLATION = "src/gradproof/_extrapolation.py"
 NUMERIC = "src/gradproof/_numeric.py"
 PASSRULE = "src/gradproof/_passrule.py"
 NOISE = "src/gradproof/_noise.py"
@@ -164,7 +165,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "kink-never-looked-closer",
-        NUMDIFF,
+        EXTRAPOLATION,
         "closer = kink & (np.abs(slopes) > _CLOSER_FACTOR * slopes_bound)",
         "closer = kink & False",
         "a kink seen at the first steps taken for one at x: a kink 3e-6 away, whose distance "
@@ -182,7 +183,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "stalled-entries-kept",
-        NUMDIFF,
+        EXTRAPOLATION,
         "tableau.forget(stalled)",
         "tableau.forget(stalled & False)",
         "after a restart the tableau may still choose an entry from the steps that stalled: "
@@ -191,7 +192,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "kink-ratio-old-threshold",
-        NUMDIFF,
+        EXTRAPOLATION,
         "shaped = (np.abs(ratio - 0.5) <= 0.1) | (ratio > 0.9)",
         "shaped = ratio > 0.35",
         "second differences falling by 2^-1.5 = 0.354 taken for a kink: |x|^1.5, "
