@@ -452,9 +452,8 @@ def check_vjp(
         if cotangent is None:
             cotangent = np.random.default_rng(seed).standard_normal(f0.shape)
         as_direction(cotangent, "g", f0.shape, "f(x)")
-        big = float(np.max(np.abs(cotangent)))
-        norm = big * float(np.linalg.norm(cotangent / big))
-        unit, inner = cotangent / norm, count.f
+        unit, norm = unit_vector(cotangent)
+        inner = count.f
 
         def weighted(y: np.ndarray) -> np.ndarray:
             # Returned in f's own dtype, so that the precision noted (and reported) is f's,
