@@ -83,22 +83,21 @@ from gradproof._compare import (
     compare,
     report_lines,
     sweep_errors,
-    unit_vector,
 )
-from gradproof._numdiff import COMPLEX_STEP, METHODS, Counter, unit_direction
+from gradproof._numdiff import COMPLEX_STEP, METHODS, Counter
 from gradproof._numeric import numeric_side
 from gradproof._validation import (
     as_array,
     as_callable,
     as_choice,
     as_derivative,
-    as_direction,
     as_flag,
     as_int,
     as_scalar,
     as_step,
     as_steps,
 )
+from gradproof._vector_products import Cotangent, UnitDirection
 
 __all__ = [
     "GradCheckResult",
@@ -444,37 +443,11 @@ def check_vjp(
     >>> check_vjp(softmax, right, z).ok, check_vjp(softmax, wrong, z, raise_on_fail=False).ok
     (True, False)
     """
-    cotangent = None if g is None else _cotangent(g)
+    cotangent = Cotangent(g, seed)
     as_callable(vjp, "vjp")
-
-    def prepare(count: Counter, _x: np.ndarray, f0: np.ndarray) -> tuple:
-        nonlocal cotangent
-        if cotangent is None:
-            cotangent = np.random.default_rng(seed).standard_normal(f0.shape)
-        as_direction(cotangent, "g", f0.shape, "f(x)")
-        unit, norm = unit_vector(cotangent)
-        inner = count.f
-
-        def weighted(y: np.ndarray) -> np.ndarray:
-            # Returned in f's own dtype, so that the precision noted (and reported) is f's,
-            # not that of the float64 weights; the sum itself is taken in float64.
-            values = np.asarray(inner(y))
-            total = np.sum(unit * values)
-            return total.astype(values.dtype) if values.dtype.kind in "fc" else total
-
-        # Same counter, new function: the evaluations of sum(g * f) are evaluations of f.
-        count.f, count.out_shape = weighted, ()
-        return None, norm, np.sum(unit * f0), []
-
     options = _options(method, step, rtol, atol, seed, raise_on_fail)
-    return _run("vjp", "vjp", f, lambda x: vjp(x, cotangent), x, False, options, prepare=prepare)
-
-
-def _cotangent(g: ArrayLike) -> np.ndarray:
-    """`g` validated as a real finite array; 0-d allowed, for an ``f`` with scalar values."""
-    shape = np.shape(g)
-    return as_array(np.reshape(g, shape or (1,)) if shape == () else g, "g",
-                    allow_complex=False).reshape(shape)  # fmt: skip
+    analytic = cotangent.analytic(vjp)
+    return _run("vjp", "vjp", f, analytic, x, False, options, prepare=cotangent.prepare)
 
 
 def check_directional(
@@ -523,30 +496,11 @@ def check_directional(
     >>> check_directional(f, lambda z: softmax(z) - p, z, raise_on_fail=False).ok
     False
     """
-    given = None if direction is None else as_array(direction, "direction", allow_complex=False)
+    along = UnitDirection(direction, seed)
     as_callable(grad, "grad")
-    v = None
-
-    def prepare(_count: Counter, x: np.ndarray, f0: np.ndarray) -> tuple:
-        nonlocal v
-        if given is not None:
-            as_direction(given, "direction", x.shape, "x")
-        raw = unit_direction(x.shape, seed) if given is None else given
-        v, norm = unit_vector(raw)
-        notes = []
-        if given is not None and abs(norm - 1.0) > 1e-12:
-            notes.append(f"direction scaled to unit length (its norm was {norm:.3g})")
-        return v, 1.0, f0, notes
-
-    def analytic(x: np.ndarray) -> np.ndarray:
-        gradient = np.asarray(grad(x))
-        checked, _ = as_derivative(gradient, "grad", x.shape)
-        # float32 stays float32 (it is compared at that precision); integers are not truncated.
-        precision = gradient.dtype if gradient.dtype.kind == "f" else np.float64
-        return np.asarray(np.sum(checked * v), dtype=precision)
-
     options = _options(method, step, rtol, atol, seed, raise_on_fail)
-    return _run("directional", "grad", f, analytic, x, True, options, prepare=prepare)
+    analytic = along.analytic(grad)
+    return _run("directional", "grad", f, analytic, x, True, options, prepare=along.prepare)
 
 
 def numerical_gradient(
