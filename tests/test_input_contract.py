@@ -6,6 +6,7 @@ type matches *and* the message names the argument, so a bare numpy error or a Na
 
 from __future__ import annotations
 
+import inspect
 import tracemalloc
 from collections.abc import Callable
 
@@ -442,6 +443,20 @@ def test_checker_arguments_rejected_by_name(call, arg, words):
     with pytest.raises((TypeError, ValueError), match=rf"^{arg}\b") as info:
         call()
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("check", [check_jacobian, check_vjp, check_directional])
+def test_checkers_declare_the_options_of_check_gradient(check):
+    # Each check spells its keyword-only options out (so that help() and the API page show
+    # every default) instead of sharing them through **options; this keeps the copies equal.
+    def options(fn):
+        params = inspect.signature(fn).parameters
+        return [
+            (name, params[name].kind, params[name].default, params[name].annotation)
+            for name in ("method", "step", "rtol", "atol", "seed", "raise_on_fail")
+        ]
+
+    assert options(check) == options(check_gradient)
 
 
 @pytest.mark.parametrize("entry", ["check_jacobian", "check_vjp", "check_directional"])
