@@ -88,6 +88,19 @@ def test_a_kill_needs_the_expected_words():
     assert mutants.run_mutant(_rigged(check, expect="step 2")).killed
 
 
+def test_a_failure_elsewhere_that_does_not_repeat_is_run_again(tmp_path):
+    # The first run fails as a page whose kernel did not start would; the second rejects the
+    # mutant for the expected reason. A failure that repeats stays (the test above).
+    marker = tmp_path / "ran"
+    flaky = (
+        f"import pathlib, sys; m = pathlib.Path({str(marker)!r}); first = not m.exists(); "
+        "m.touch(); print('kernel died' if first else '✗ step 2 (line 2): = q_i'); sys.exit(1)"
+    )
+    outcome = mutants.run_mutant(_rigged(mutants.Check("flaky", ("-c", flaky)), expect="step 2"))
+    assert marker.exists()
+    assert outcome.killed
+
+
 def test_copy_leaves_out_build_output_and_environments(tmp_path):
     files = mutants.project_files()
     assert "src/gradproof/gradients.py" in files

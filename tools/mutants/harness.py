@@ -211,7 +211,19 @@ def run_check(tree: Path, check: Check) -> CheckRun:
 
 
 def run_mutant(mutant: Mutant, root: Path = ROOT) -> Outcome:
-    """Copy the project, apply `mutant`, run its check; the copy is removed afterwards."""
+    """Copy the project, apply `mutant`, run its check; the copy is removed afterwards.
+
+    A check that rejects the mutant for another reason than the expected one is run once more
+    on a fresh copy: a page's kernel that could not start (two workers racing for a port) is
+    the machine's failure, not the mutant's, and does not repeat. One that repeats stays, and
+    its output is printed with the table."""
+    outcome = _run_once(mutant, root)
+    if outcome.rejected and not outcome.killed:
+        outcome = _run_once(mutant, root)
+    return outcome
+
+
+def _run_once(mutant: Mutant, root: Path) -> Outcome:
     with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
         tree = copy_project(Path(tmp), root)
         apply(mutant, tree)
@@ -311,6 +323,10 @@ def run(
     print()
     print(table(outcomes, areas))
     print(f"total {time.perf_counter() - start:.1f} s with {workers} worker(s)")
+    for o in outcomes:
+        if o.rejected and not o.killed:
+            tail = "\n".join(o.run.output.strip().splitlines()[-15:])
+            print(f"--- {o.mutant.name} failed elsewhere, twice; the end of its output:\n{tail}")
     survivors = [o.mutant.name for o in outcomes if not o.killed]
     if survivors:
         print(f"SURVIVED (no check noticed): {', '.join(survivors)}", file=sys.stderr)
