@@ -34,15 +34,16 @@ _KINK_FACTOR = 10.0
 """A difference of the one-sided slopes is a kink when it is this many times its own bound."""
 _RESTART_FACTOR = 16.0
 _CLOSER_FACTOR = 2.0 * _KINK_FACTOR
-"""A kink seen this many times clear of its bound is looked at again at 16 times smaller steps:
-the bound's rounding part grows 16-fold there, so a kink at x would still be declared, twice
-over; one that is not was near x, not at it."""
+"""A kink seen this many times clear of its bound is looked at again at 16 times smaller steps
+(twice the declaring factor, so that a kink barely declared costs no descent)."""
 _CLEAN_FACTOR = 3.0
-"""A kink is gone at finer steps where the slopes' difference plus this many bounds is below
-half the difference seen before (what remains is within the allowance the pass rule keeps for
-a kink too small to declare, ``Extrapolated.half_jump``)."""
+"""A kink is gone at finer steps where the slopes' difference plus this many of its bounds is
+below half the difference seen before. A kink at x keeps its difference at every step, so it
+is never gone; what a kink near x leaves is within the allowance the pass rule keeps for a kink
+too small to declare (``Extrapolated.half_jump``)."""
 _KINK_EVALS = 120
-"""Evaluations one extrapolation may spend looking closer at a kink (about a dozen levels)."""
+"""Evaluations one call may have spent before it looks closer at a kink; each closer look is
+a call of its own, and steps stop at the smallest allowed, so the chain is finite."""
 _SMALLEST_STEP = 2.0**-40
 """Below about 1e-12 a difference quotient of a float64 f is rounding noise, whatever f is."""
 
@@ -63,10 +64,10 @@ class Extrapolated:
         If the first levels disagreed grossly and the tableau restarted at smaller steps, the
         largest step at which that happened (a kink or fast variation within that distance).
     kink : numpy.ndarray of bool
-        Components where ``f`` has a kink at ``x`` along the direction (or closer to it than
-        the smallest step, which differences cannot tell apart): the
-        one-sided slopes ``(f(x+h) - f(x))/h`` and ``(f(x) - f(x-h))/h`` differ by an amount
-        that does not shrink like a smooth function's ``h f''``. `value` is then the mean of
+        Components where ``f`` has a kink at ``x`` along the direction, or closer to it than
+        the smallest step (differences cannot tell the two apart): the one-sided slopes
+        ``(f(x+h) - f(x))/h`` and ``(f(x) - f(x-h))/h`` differ by an amount that does not
+        shrink like a smooth function's ``h f''``. `value` is then the mean of
         the two slopes and `bound` its error as a mean; :meth:`half_jump` covers the slopes.
     slope_jump, slope_jump_bound : numpy.ndarray
         The right slope minus the left one, extrapolated to step 0 (``_slope_jump``), and its
@@ -99,19 +100,19 @@ class Extrapolated:
         """Half the distance between the one-sided slopes, as far as the differences can rule
         it out: ``value ± half_jump`` (widened by `bound`) holds both slopes.
 
-        At a declared kink, ``(|J| + safety * bound_J) / 2``. Elsewhere a kink at ``x`` (or
-        within the steps) too small for the test still moves the central differences by half
-        its jump, which the tableau's own estimate does not see: what the extrapolated ``J``
-        cannot rule out is ``|J| + bound_J``. Where ``J`` is 0 within its bound and half of
-        that is within ``safety * bound``, which the check adds anyway, nothing more is added
-        (in the rounding range ``bound_J``, taken at the third level, is about 16 bounds, and
-        half of it is within ``KAPPA = 10`` bounds); elsewhere ``(|J| + bound_J) / 2`` is
-        added, and the pass rule lets a value pass only within the tolerance less that
-        (``NumericSide.room``), so that it is within tolerance of both slopes. Where ``J`` is
-        not resolved (a kink seen only by the ratio test, or too few levels), half of
-        ``|s| + |s - s'|`` plus their rounding at a kink, ``s`` and ``s'`` the slopes' differences at the finest step ``h``
-        and at ``2h``: ``s = J + h f''`` and ``s - s' = -h f''`` to leading order, so this is
-        at least ``|J| / 2`` whatever the sign of ``f''``; 0 without a kink.
+        - At a declared kink: ``(|J| + safety * bound_J) / 2``.
+        - Elsewhere, ``(|J| + bound_J) / 2``: a kink too small to declare still moves the
+          central differences by half its jump, which the tableau's own estimate does not see,
+          and ``|J| + bound_J`` is what the extrapolated ``J`` cannot rule out. Where ``J`` is
+          0 within its bound and that half is within ``safety * bound``, which the check adds
+          anyway, it is 0 (in the rounding range ``bound_J``, taken at the third level, is
+          about 16 bounds). The pass rule lets a value pass only within the tolerance less
+          this (``NumericSide.room``), so that a pass is within tolerance of both slopes.
+        - Where ``J`` is not resolved (a kink seen only by the ratio test, or too few levels):
+          half of ``|s| + |s - s'|`` plus their rounding, ``s`` and ``s'`` the slopes'
+          differences at the finest step ``h`` and at ``2h``. ``s = J + h f''`` and
+          ``s - s' = -h f''`` to leading order, so this is at least ``|J| / 2`` whatever the
+          sign of ``f''``; 0 without a kink.
         """
         jump, jump_bound = np.abs(self.slope_jump), self.slope_jump_bound
         resolved = np.isfinite(jump_bound)
