@@ -85,7 +85,6 @@ AREA_OF: dict[str, str] = {m.name: area for area, group in AREAS.items() for m i
 EQUIVALENTS: tuple[Mutant, ...] = (
     library.EQUIVALENT,
     checker.EQUIVALENT_STRICT_PASS,
-    checker.EQUIVALENT_PROBE_KINK,
     checker.EQUIVALENT_PROBE_WIDE,
     reader.EQUIVALENT_SIGN_RESET,
     verifier.EQUIVALENT_UNNAMED_EXPONENTIALS,

@@ -209,6 +209,17 @@ MUTANTS: tuple[Mutant, ...] = (
         SOUNDNESS,
     ),
     Mutant(
+        "probe-kink-ignored",
+        NUMERIC,
+        "    if np.any(fit.kink):\n",
+        "    if False:\n",
+        "the probe confirms the complex step across a kink it has found: where the complex "
+        "step averages the kink (sign, abs) the slopes' mean passes. Listed as equivalent at "
+        "stop 20, when the probe's coarse confirmation fell back anyway; the kink catalogue "
+        "now kills it",
+        SOUNDNESS,
+    ),
+    Mutant(
         "float32-taken-for-float64",
         NUMDIFF,
         "self.eps = max(self.eps, _eps_of(dtype))",
@@ -229,20 +240,10 @@ EQUIVALENT_STRICT_PASS = Mutant(
     UNIT_CHECK,
 )
 
-# Two probe shortcuts that main's checker of 76920ce made redundant for the verdict, as far as
-# tried. A kink at x makes the probe's confirmation as coarse as the slope's jump, and the
-# probe then falls back to differences anyway (which report the kink); a small kink is missed
-# by both (see the lead's note). The wide second look counts only noise that both wide
-# spacings measure alike, which a straddled kink is not: with a term dropped by .real and its
-# kink 0.1 away the check fails either way (tests/test_soundness.py keeps both cases).
-EQUIVALENT_PROBE_KINK = Mutant(
-    "equivalent-probe-kink-ignored",
-    NUMERIC,
-    "    if np.any(fit.kink):\n",
-    "    if False:\n",
-    "redundant as far as tried: the fallback on a coarse confirmation catches the same kinks",
-    SOUNDNESS,
-)
+# A probe shortcut that main's checker of 76920ce made redundant for the verdict, as far as
+# tried. The wide second look counts only noise that both wide spacings measure alike, which a
+# straddled kink is not: with a term dropped by .real and its kink 0.1 away the check fails
+# either way (tests/test_soundness.py keeps both cases).
 EQUIVALENT_PROBE_WIDE = Mutant(
     "equivalent-probe-second-look-wide",
     NUMERIC,
