@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from tiny_site import build
+from gradproof import sphinxext
 
 GOOD = r"""
 # Derivations
@@ -250,3 +251,8 @@ def test_a_place_for_a_missing_cell_fails_the_build(summary_bad_build: str) -> N
 @pytest.mark.slow
 def test_numeric_checks_that_were_never_glued_fail_the_build(summary_bad_build: str) -> None:
     assert "No key 'never-glued' found in glue data" in summary_bad_build
+
+
+def test_the_totals_count_in_the_singular_too():
+    one = [{"steps": 1, "held": 1, "expected": 0}]
+    assert sphinxext._totals(one) == "In all: 1 derivation with 1 step; 1 holds."

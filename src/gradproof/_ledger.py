@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from gradproof._tables import Markdown
 from gradproof.check import GradCheckResult
 from gradproof.derive import Derivation, DerivationReport
-from gradproof.derive._report import span
+from gradproof.derive._report import _count, span
 
 __all__ = ["Agreement", "Ledger", "checked_summary"]
 
@@ -94,10 +94,6 @@ def _relative(r: GradCheckResult) -> str:
     # A pass compared a derivative larger than its tolerance, so the numeric side is not 0 and
     # the norm-wise relative error is finite (a zero one is "cannot tell", never a pass).
     return f"{r.max_rel_err:.1e}"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _totals(
@@ -280,7 +276,10 @@ class Ledger:
         diff = np.abs(a - b)
         bad = ~(diff <= atol + rtol * np.abs(b))  # NaN on either side counts as a disagreement
         if bad.any():
-            worst = np.unravel_index(int(np.nanargmax(np.where(bad, diff, -1.0))), a.shape)
+            # A NaN difference is the worst: it names the entry, not a good one beside it.
+            worst = np.unravel_index(
+                int(np.argmax(np.where(bad, np.nan_to_num(diff, nan=np.inf), -1.0))), a.shape
+            )
             msg = (
                 f"{name}: {int(bad.sum())} of {a.size} entries differ by more than atol {atol:g} "
                 f"+ rtol {rtol:g} |expected|; largest difference {float(diff[worst]):.3g} at "

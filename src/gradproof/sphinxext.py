@@ -54,7 +54,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.math import get_node_equation_number
 
 from gradproof._derivation_view import StepView, render_derivation
-from gradproof.derive._report import step_list
+from gradproof.derive._report import _count, step_list
 from gradproof.latex import LatexError, Notation, read_align
 from gradproof.latex.checking import check_parsed, describe_counterexample
 from gradproof.latex.markdown import block_mismatches, expected_false, split_list
@@ -379,8 +379,10 @@ def _totals(records: list[dict[str, Any]]) -> str:
     steps = sum(r["steps"] for r in records)
     held = sum(r["held"] for r in records)
     expected = sum(r["expected"] for r in records)
-    blocks = f"{len(records)} derivation{'s' if len(records) != 1 else ''}"
-    text = f"In all: {blocks} with {steps} steps; {held} {'holds' if held == 1 else 'hold'}"
+    text = (
+        f"In all: {_count(len(records), 'derivation')} with {_count(steps, 'step')}; "
+        f"{held} {'holds' if held == 1 else 'hold'}"
+    )
     if expected:
         # a thread's line on a thread page, a claim refuted on a theory page: say neither
         text += f", {expected} {'is' if expected == 1 else 'are'} shown false, as the page expects"
