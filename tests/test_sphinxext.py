@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from tiny_site import build
+
 from gradproof import sphinxext
 
 GOOD = r"""
