@@ -17,10 +17,9 @@ A float literal stands for the decimal it prints as (``0.1`` is :math:`1/10`): i
 that rational before anything is compared. A plain symbol without a sign (``Symbol("c")``) is
 read as a real number.
 
-``solve_assumptions`` solves an assumption such as ``Eq(Sum(p[k], (k, 1, n)), 1)`` for its
-last entry (``p_n``), and only where that needs no division by anything that can be 0.
-``free_indices`` finds the index symbols a chain leaves free. The subclass in
-:mod:`gradproof.derive._generic` keeps ``n`` symbolic; the hooks it overrides are
+Assumptions such as ``Eq(Sum(p[k], (k, 1, n)), 1)`` are solved for their last entry in
+``gradproof.derive._assumptions``. ``free_indices`` finds the index symbols a chain leaves
+free. The subclass in :mod:`gradproof.derive._generic` keeps ``n`` symbolic; the hooks it overrides are
 ``Concretizer._sum_range`` and ``Concretizer._special_derivatives``.
 """
 
@@ -34,8 +33,6 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-# Re-exported: the assumptions are solved in their own module now.
-from gradproof.derive._assumptions import solve_assumptions, solve_for
 from gradproof.derive._printing import sstr
 from gradproof.derive.notation import (
     _DIMS,
@@ -66,8 +63,6 @@ __all__ = [
     "leaf_symbol",
     "real_symbol",
     "shared_concretizer",
-    "solve_assumptions",
-    "solve_for",
 ]
 
 _ASSUMPTIONS = {"real": {"real": True}, "nonnegative": {"nonnegative": True}}

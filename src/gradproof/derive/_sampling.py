@@ -67,8 +67,6 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 #: How much further out every second point is drawn, for every domain.
 FAR = 10.0
-#: Logits of large magnitude, every second point: softmax saturates, exponentials span 26 decades.
-LARGE_LOGITS = (RANGES["real"][0] * FAR, RANGES["real"][1] * FAR)
 #: Tries per point to satisfy the assumptions and the domains together.
 MAX_TRIES = 24
 #: Denominators of the coordinates: primes in 1000..10000, one drawn per coordinate.
@@ -93,10 +91,12 @@ def _base(leaf: sp.Symbol) -> str:
 
 
 def _interval(leaf: sp.Symbol, t: int) -> tuple[float, float]:
-    lo, hi = RANGES[leaf_domain(leaf)]
-    if t % 2 == 1:
-        return (lo * FAR if lo < 0 else lo), hi * FAR
-    return lo, hi
+    return _far(*RANGES[leaf_domain(leaf)]) if t % 2 == 1 else RANGES[leaf_domain(leaf)]
+
+
+def _far(lo: float, hi: float) -> tuple[float, float]:
+    """The domain's interval `FAR` times further out, where it is unbounded (its 0 kept)."""
+    return (lo * FAR if lo < 0 else lo), hi * FAR
 
 
 def _draw(leaf: sp.Symbol, salt: str, t: int, scale: float) -> sp.Rational:
@@ -176,8 +176,8 @@ def describe_domains(leaves: Iterable[sp.Symbol], fixes: Mapping[sp.Symbol, sp.E
         dom = leaf_domain(leaf)
         lo, hi = RANGES[dom]
         word = {"real": "real", "nonnegative": "≥ 0", "positive": "> 0"}[dom]
-        far_lo = lo * FAR if lo < 0 else lo
-        text = f"{base} {word} in [{lo:g}, {hi:g}] and [{far_lo:g}, {hi * FAR:g}]"
+        far_lo, far_hi = _far(lo, hi)
+        text = f"{base} {word} in [{lo:g}, {hi:g}] and [{far_lo:g}, {far_hi:g}]"
         if base in ruled:
             text += " (scaled toward 0 until the solved entry is in its domain)"
         seen[base] = text
