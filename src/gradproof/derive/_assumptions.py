@@ -73,7 +73,8 @@ def _unusable(eq: sp.Eq, rel: sp.Expr, dims: Mapping[sp.Symbol, int], after: boo
     sign on the whole domain, holds nowhere (with the assumptions before it, when `after`);
     anything else cannot be solved for one entry without dividing by what may be 0.
     """
-    where = f"assumption {eq} at {dims}"
+    setting = ", ".join(f"{s_} = {v}" for s_, v in dims.items())
+    where = f"assumption {eq} at {setting}"
     reduced = sp.cancel(sp.together(sp.expand(rel)))
     if reduced == 0:
         return f"{where} holds at every point (an identity): it restricts nothing, leave it out"

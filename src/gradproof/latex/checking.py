@@ -10,7 +10,6 @@ checked as asked, the engine's reason).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -299,7 +298,7 @@ def _in_block_words(
     error: dict[str, Any], parsed: ParsedDerivation, assume: list[str], where: list[str]
 ) -> None:
     """The engine's reason with each assumption and condition as the block wrote it (its
-    LaTeX and its number) and a setting as ``n = 2``, not sympy's ``Eq(...)`` and ``{n: 2}``."""
+    LaTeX and its number), not sympy's ``Eq(...)``."""
     message = error["message"]
     for kind, exprs, texts in (
         ("assumption", parsed.assume, assume),
@@ -308,11 +307,6 @@ def _in_block_words(
         for number, (expr, text) in enumerate(zip(exprs, texts, strict=False), start=1):
             shown = f"{kind} {number}, {text.strip()},"
             message = message.replace(f"{kind} {expr}", shown).replace(str(expr), shown)
-    message = re.sub(
-        r"\{((?:\w+: -?\d+(?:, )?)+)\}",
-        lambda m: m.group(1).replace(": ", " = "),
-        message,
-    )
     error["message"] = message
     error["text"] = f"cannot check: {message}"
 
