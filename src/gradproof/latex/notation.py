@@ -183,10 +183,6 @@ class Notation:
                 if name in ("partial", "sum") and not all(m.startswith("\\") for m in keys):
                     msg = f"{name} must name macros such as \\theta; got {value!r}"
                     raise ValueError(msg)
-                taken = [k for k in keys if k in roles.values()]
-                if name in ("constants", "vectors") and taken:
-                    msg = f"{name} names {taken[0]}, which is already a role's letter"
-                    raise ValueError(msg)
                 options[name] = keys
         if "exp_power" in given:
             options["exp_power"] = _flag(given["exp_power"], "exp_power")
