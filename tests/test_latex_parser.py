@@ -323,3 +323,17 @@ def test_reasons_tags_and_labels_are_kept() -> None:
     assert second.reason == "again"
     assert (second.line, second.column) == (2, 4)  # where its right-hand side starts
     assert first.latex == r"-\sum_j p_j \log q_j"
+
+
+@pytest.mark.parametrize(
+    ("text", "owners"),
+    [
+        ("constants=z", "logits and constants"),
+        ("vectors=p", "targets and vectors"),
+        ("logits=y, constants=y", "logits and constants"),
+        (r"partial=\theta, sum=\theta", "partial and sum"),
+    ],
+)
+def test_a_letter_given_two_readings_is_refused(text: str, owners: str) -> None:
+    with pytest.raises(ValueError, match=f"to both {owners}"):
+        Notation.parse(text)
