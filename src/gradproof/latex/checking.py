@@ -19,6 +19,7 @@ from gradproof import derive
 from gradproof.derive import PROVED_HOW
 from gradproof.latex.document import ParsedDerivation, read_align
 from gradproof.latex.errors import LatexError
+from gradproof.latex.examples import FORM_ROLES
 from gradproof.latex.notation import Notation
 
 __all__ = ["check_parsed", "check_request", "check_source", "engine_error", "step_scope"]
@@ -334,17 +335,7 @@ def engine_error(exc: Exception) -> dict[str, Any]:
 
 
 #: The fields of a :func:`check_request`: the derivation, four letters, and three ``;`` lists.
-REQUEST_FIELDS = (
-    "latex",
-    "logits",
-    "targets",
-    "softmax",
-    "loss",
-    "notation",
-    "assume",
-    "where",
-    "define",
-)
+REQUEST_FIELDS = ("latex", *FORM_ROLES, "notation", "assume", "where", "define")
 
 
 def check_request(request: Mapping[str, str]) -> dict[str, Any]:
@@ -375,7 +366,7 @@ def check_request(request: Mapping[str, str]) -> dict[str, Any]:
         return _option_error(
             "request", f"unknown fields {unknown}; the fields are {', '.join(REQUEST_FIELDS)}"
         )
-    roles = [f"{r}={request[r].strip()}" for r in REQUEST_FIELDS[1:5] if request.get(r, "").strip()]
+    roles = [f"{r}={request[r].strip()}" for r in FORM_ROLES if request.get(r, "").strip()]
     spec = ", ".join([*roles, request.get("notation", "")])
     try:
         notation = Notation.parse(spec)
