@@ -143,7 +143,8 @@ def _named(items: Iterable[_Item | Mapping[str, _Item]]) -> list[tuple[str, _Ite
 
 
 def checked_summary(*items: _Item | Mapping[str, _Item]) -> Markdown:
-    r"""The honest "What was checked" list: one line per derivation and per numeric check.
+    r"""The honest "What was checked" list: one line per derivation, numeric check and
+    agreement of two computations.
 
     A derivation's line gives its ✓/✗ per step and what ran (sizes, free indices with their
     restrictions, exact or numeric, assumptions, and the first false step); a numeric check's

@@ -21,7 +21,8 @@ and numeric checks it ran, and ends by saying exactly what ran. These helpers do
     :meth:`Ledger.summary` is the page's "What was checked".
 :func:`checked_summary`
     That summary from any :class:`~gradproof.derive.DerivationReport`,
-    :class:`~gradproof.derive.Derivation` or :class:`~gradproof.check.GradCheckResult`.
+    :class:`~gradproof.derive.Derivation`, :class:`~gradproof.check.GradCheckResult` or
+    :class:`Agreement`.
 :func:`png`, :func:`svg`
     A Matplotlib figure as a PNG or SVG output on an opaque white background, byte for byte the
     same on every build. The site's kernels read ``conf/matplotlibrc`` (text sizes that stay

@@ -97,7 +97,10 @@ class DerivationDirective(MathDirective):
     def _page_line(self, line: int) -> int:
         """The page's line number of line `line` (1-based) of the body.
 
-        The body starts after the fence line and one line per ``:option:``.
+        The body starts after the fence line and one line per ``:option:``. Options written
+        as a ``---`` block (two lines more) or a body begun on the fence line shift it; the
+        site writes neither, and the directive's ``content_offset`` did not give the page's
+        line under MyST either (the build-error tests fail with it).
         """
         return self.lineno + len(self.options) + line
 
