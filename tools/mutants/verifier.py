@@ -125,8 +125,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "near-points-only",
         SAMPLING,
-        "    if t % 2 == 1:",
-        "    if False:",
+        "if t % 2 == 1 else",
+        "if False else",
         "every entry drawn near 0 only (logits in [-3, 3], targets in [0, 2]): "
         "min(|z_i|, 10) = |z_i| and sqrt((p_i - 3)^2) = 3 - p_i pass, and softmax never "
         "saturates",
