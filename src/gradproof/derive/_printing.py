@@ -130,7 +130,9 @@ class _Latex(LatexPrinter):
             return f"- {body}"
         if coeff == 1:
             return body
-        return f"{self._print(coeff)} {body}"
+        # 2 e - 3 would show 2e-3, a number the reader refuses to guess at: 2 \cdot e - 3
+        joint = r" \cdot " if body == "e" else " "
+        return f"{self._print(coeff)}{joint}{body}"
 
     def _print_fraction(self, expr: sp.Mul) -> str:
         """A product with negative powers as one \\frac, each side printed as a product here."""

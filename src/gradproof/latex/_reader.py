@@ -16,6 +16,7 @@ How a derivative is read, and with respect to what, is in :mod:`gradproof.latex.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
@@ -140,6 +141,8 @@ class Reader(Derivatives):
                 continue
             where = (span(left)[0], span(right)[1])
             raw = self.ctx.source[where[0] : where[1]]
+            if b == "e" and not _EXPONENT_AFTER.match(self.ctx.source, where[1]):
+                continue  # 2 e shows 2e, the product; only 2e3 and 2e-3 read as a number
             if "e" in (a, b):
                 raise self._err(
                     AmbiguousNotationError,
@@ -539,6 +542,10 @@ class Reader(Derivatives):
 
     def _node_of(self, value: Any, where: tuple[int, int]) -> Node:
         return Node(value, where[0], where[1], indices_in(value), delimited=True)
+
+
+# What follows a number's e when the page shows one number: 1e3, 1e-3, 1e+3, 1e.5.
+_EXPONENT_AFTER = re.compile(r"\s*(?:[-+]\s*)?[0-9.]")
 
 
 def _number_or_e(unit: Tree) -> str | None:
