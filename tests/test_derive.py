@@ -494,3 +494,13 @@ def test_verification_runs_without_numpy():
     )
     assert out.returncode == 0, out.stderr
     assert "step 1 is false" in out.stdout
+
+
+def test_a_restricted_sum_is_a_number_that_commutes():
+    # Restriction's boolean argument had made it, and every sum_ne/sum_eq holding it,
+    # non-commutative: D S and S D were two products, and D S - S D did not vanish.
+    ne, eq = sum_ne(z[k], k, j), sum_eq(z[k], k, j)
+    for restricted in (ne, eq):
+        rate = Derivative(restricted, z[j])
+        assert restricted.is_commutative
+        assert rate * restricted - restricted * rate == 0

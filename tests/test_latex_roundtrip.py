@@ -106,6 +106,7 @@ EXPRESSIONS = st.recursive(LEAVES, _extend, max_leaves=6)
 @example(2 * (z[i] + z[j]) / z[i])  # found by hypothesis: printed distributed
 @example(2 * sp.E)  # found by hypothesis: "2 e" was refused as if it were 2e-3
 @example(2 * sp.E - 3)  # "2 e - 3" shows 2e-3; printed 2 \cdot e - 3
+@example(Derivative(sum_ne(z[k], k, j), z[j]) * sum_ne(z[k], k, j))  # hypothesis: D S != S D
 def test_generated_expressions_read_back(expr: sp.Expr) -> None:
     text = latex(expr)
     back = parse_expr(text)

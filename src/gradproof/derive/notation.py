@@ -229,6 +229,9 @@ class Restriction(_Display):
     """
 
     nargs = 3
+    # A number, 0 or 1. Without this its boolean argument (not commutative in sympy's sense)
+    # made the factor and every sum holding it non-commutative: S D and D S were two products.
+    is_commutative = True
 
     def definition(self) -> sp.Expr:
         a, b, unequal = self.args
