@@ -8,6 +8,7 @@ regenerates that file), so a fresh machine builds the same site.
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import nox
@@ -80,6 +81,31 @@ def tests(session: nox.Session) -> None:
         "--ignore=tests/test_checker_browser.py",
         *session.posargs,
     )
+
+
+@nox.session(default=False)
+def properties(session: nox.Session) -> None:
+    """Look for new counterexamples: the @given tests with fresh random seeds (`-- ROUNDS`, 10).
+
+    `nox -s tests` draws the same examples every run (tests/conftest.py); this session draws
+    new ones each round and prints the seed of a failing round, to reproduce it with
+    `pytest --hypothesis-seed=SEED`.
+    """
+    # docs: pytest collects every test module, and some import Sphinx and matplotlib.
+    install(session, "test", "docs")
+    rounds = int(session.posargs[0]) if session.posargs else 10
+    for r in range(rounds):
+        seed = random.SystemRandom().randrange(2**32)
+        session.log(f"round {r + 1} of {rounds}: --hypothesis-seed={seed}")
+        session.run(
+            "pytest",
+            "-m",
+            "hypothesis",
+            "--hypothesis-profile=explore",
+            f"--hypothesis-seed={seed}",
+            "--numprocesses=auto",
+            "--dist=loadfile",
+        )
 
 
 @nox.session
