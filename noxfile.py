@@ -88,12 +88,15 @@ def properties(session: nox.Session) -> None:
     """Look for new counterexamples: the @given tests with fresh random seeds (`-- ROUNDS`, 10).
 
     `nox -s tests` draws the same examples every run (tests/conftest.py); this session draws
-    new ones each round and prints the seed of a failing round, to reproduce it with
-    `pytest --hypothesis-seed=SEED`.
+    new ones each round and logs the round's seed before it runs, so a failure is reproduced
+    with `pytest -m hypothesis --hypothesis-profile=explore --hypothesis-seed=SEED`.
     """
+    asked = session.posargs[0] if session.posargs else "10"
+    if not asked.isdigit() or int(asked) < 1:
+        session.error(f"ROUNDS must be a whole number of rounds, 1 or more; got {asked!r}")
+    rounds = int(asked)
     # docs: pytest collects every test module, and some import Sphinx and matplotlib.
     install(session, "test", "docs")
-    rounds = int(session.posargs[0]) if session.posargs else 10
     for r in range(rounds):
         seed = random.SystemRandom().randrange(2**32)
         session.log(f"round {r + 1} of {rounds}: --hypothesis-seed={seed}")

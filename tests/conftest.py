@@ -19,7 +19,7 @@ from hypothesis import settings
 # The gate draws the same examples on every run and every machine (derandomize), so a red
 # `nox -s tests` is the code's doing and reproduces anywhere. Looking for new counterexamples
 # is a separate job: `nox -s properties` runs the @given tests under "explore", with fresh seeds
-# each round, and every draw it finds becomes an @example here.
+# each round, and every draw it finds becomes an @example of its test.
 settings.register_profile("gate", derandomize=True)
 settings.register_profile("explore", derandomize=False, database=None)
 settings.load_profile("gate")
