@@ -2322,6 +2322,14 @@ READER_ROUND3 = [
     ("f3_computer_exponent_false", r"10^{-3} p_i &= 1e-3 p_i", {}, "error", "looks like 1e-3"),
     ("f3_product_with_cdot_kept", r"3 \cdot 2 &= 6", {}, "true", ""),
     ("f3_computer_exponent_plus", r"2e+1 &= 20", {}, "error", "looks like 1e-3"),
+    (
+        "f3_number_times_e_in_a_denominator_kept",
+        r"\frac{1}{2e} - 3 &= \frac{1}{2 \cdot e} - 3",
+        {},
+        "true",
+        "",
+    ),
+    ("f3_computer_exponent_thin_space", r"2e\,-3 &= 2 \cdot e - 3", {}, "error", "looks like 1e"),
     ("f3_number_times_e_kept", r"2 e &= e + e", {}, "true", ""),
     ("f3_number_times_e_then_a_letter_kept", r"2 e - p_i &= e + e - p_i", {}, "true", ""),
     # F4. A dot product of two whole vectors was the product of their entries.

@@ -544,8 +544,10 @@ class Reader(Derivatives):
         return Node(value, where[0], where[1], indices_in(value), delimited=True)
 
 
-# What follows a number's e when the page shows one number: 1e3, 1e-3, 1e+3, 1e.5.
-_EXPONENT_AFTER = re.compile(r"\s*(?:[-+]\s*)?[0-9.]")
+# What follows a number's e when it was typed as one number: 1e3, 1e-3, 1e+3, 1e.5, also
+# across spaces (2e\,-3). Not across a brace: \frac{1}{2e} - 3 is a fraction, then 3.
+_UNSEEN = r"(?:\s|~|\\[,:;! ])*"
+_EXPONENT_AFTER = re.compile(rf"{_UNSEEN}(?:[-+]{_UNSEEN})?[0-9.]")
 
 
 def _number_or_e(unit: Tree) -> str | None:
